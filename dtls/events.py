@@ -1,0 +1,46 @@
+"""Typed events emitted by `dtls.Connection.next_event()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import DtlsError
+
+
+@dataclass(frozen=True)
+class HandshakeCompleted:
+    cipher_suite: int
+    srtp_profile: int | None
+    peer_certificate: bytes  # DER; b"" when the peer sent none
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    data: bytes
+
+
+@dataclass(frozen=True, eq=False)
+class ConnectionTerminated:
+    error: DtlsError | None  # None: the peer sent close_notify
+
+
+Event = HandshakeCompleted | ApplicationData | ConnectionTerminated
+
+
+@dataclass
+class Stats:
+    """Counters kept by a Connection (mutable, read by the caller)."""
+
+    datagrams_received: int = 0
+    records_received: int = 0
+    records_sent: int = 0
+    malformed: int = 0  # undecodable records or datagram tails
+    bad_records: int = 0  # failed AEAD authentication (RFC 6347 §4.1.2.7: silently dropped)
+    replayed: int = 0  # rejected by the anti-replay window
+    unknown_epoch: int = 0  # records of an epoch we cannot read (dropped)
+    future_epoch_buffered: int = 0
+    early_data_buffered: int = 0
+    retransmissions: int = 0  # flights sent again (timer or peer retransmission)
+    alerts_sent: int = 0
+    alerts_received: int = 0
+    renegotiations_refused: int = 0

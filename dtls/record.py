@@ -1,0 +1,141 @@
+"""DTLS 1.2 record layer (RFC 6347 §4.1): headers, per-epoch protection, anti-replay window."""
+
+from __future__ import annotations
+
+import struct
+from enum import IntEnum
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from .cipher import SuiteInfo, make_aead
+
+
+class ContentType(IntEnum):
+    """RFC 5246 §6.2.1."""
+
+    change_cipher_spec = 20
+    alert = 21
+    handshake = 22
+    application_data = 23
+
+
+DTLS_1_2 = 0xFEFD
+DTLS_1_0 = 0xFEFF
+HEADER_LEN = 13
+MAX_PLAINTEXT = 1 << 14  # RFC 5246 §6.2.1
+SEQ_MASK = (1 << 48) - 1
+
+# type u8 | version u16 | epoch u16 || sequence_number u48 (as one u64) | length u16
+HEADER = struct.Struct("!BHQH")
+# RFC 5246 §6.2.3.3 additional_data: seq_num(epoch||seq) | type | version | length
+AAD = struct.Struct("!QBHH")
+EXPLICIT = struct.Struct("!Q")
+NONCE_XOR = struct.Struct("!IQ")
+
+REPLAY_WINDOW = 128  # RFC 6347 §4.1.2.6: at least 32, 64 recommended
+_WINDOW_MASK = (1 << REPLAY_WINDOW) - 1
+
+
+class ReplayWindow:
+    """Sliding anti-replay window over 48-bit sequence numbers (RFC 6347 §4.1.2.6)."""
+
+    __slots__ = ("bitmap", "top")
+
+    def __init__(self) -> None:
+        self.top = -1  # highest sequence number accepted so far
+        self.bitmap = 0  # bit i set <=> top - i was accepted
+
+    def is_replay(self, seq: int) -> bool:
+        diff = self.top - seq
+        if diff < 0:
+            return False
+        if diff >= REPLAY_WINDOW:
+            return True
+        return bool((self.bitmap >> diff) & 1)
+
+    def mark(self, seq: int) -> None:
+        """Record `seq` as received; call only after the record authenticated."""
+        diff = seq - self.top
+        if diff > 0:
+            self.bitmap = ((self.bitmap << diff) | 1) & _WINDOW_MASK
+            self.top = seq
+        else:
+            self.bitmap |= 1 << -diff
+
+
+class EpochState:
+    """Protection for one epoch in one direction. Epoch 0 is plaintext (`aead` None)."""
+
+    __slots__ = ("aead", "chacha", "epoch", "epoch_bits", "iv", "iv_int", "seq", "window")
+
+    def __init__(
+        self,
+        epoch: int,
+        info: SuiteInfo | None = None,
+        key: bytes = b"",
+        iv: bytes = b"",
+    ) -> None:
+        self.epoch = epoch
+        self.epoch_bits = epoch << 48
+        self.seq = 0  # next sequence number to send (write states)
+        self.window = ReplayWindow()  # read states
+        self.aead: AESGCM | ChaCha20Poly1305 | None = None
+        self.chacha = False
+        self.iv = iv
+        self.iv_int = (0, 0)
+        if info is not None:
+            self.aead = make_aead(info, key)
+            self.chacha = info.chacha
+            if self.chacha:
+                self.iv_int = NONCE_XOR.unpack(iv)
+
+    def seal(self, content_type: int, payload: bytes) -> bytes:
+        """One protected record with the next sequence number."""
+        seq = self.seq
+        if seq > SEQ_MASK:
+            raise OverflowError("DTLS sequence number space exhausted")
+        self.seq = seq + 1
+        es = self.epoch_bits | seq
+        aead = self.aead
+        if aead is None:
+            return HEADER.pack(content_type, DTLS_1_2, es, len(payload)) + payload
+        aad = AAD.pack(es, content_type, DTLS_1_2, len(payload))
+        if self.chacha:
+            # RFC 7905 §2: nonce = IV xor (0^32 || epoch || seq); no explicit nonce
+            hi, lo = self.iv_int
+            ct = aead.encrypt(NONCE_XOR.pack(hi, lo ^ es), payload, aad)
+            return HEADER.pack(content_type, DTLS_1_2, es, len(ct)) + ct
+        # RFC 5288 §3: nonce = salt(4) || explicit(8); explicit = epoch||seq
+        explicit = EXPLICIT.pack(es)
+        ct = aead.encrypt(self.iv + explicit, payload, aad)
+        return HEADER.pack(content_type, DTLS_1_2, es, 8 + len(ct)) + explicit + ct
+
+    def open(self, content_type: int, es: int, body: bytes) -> bytes | None:
+        """Plaintext of a record body, or None when authentication fails."""
+        aead = self.aead
+        if aead is None:
+            return body
+        try:
+            if self.chacha:
+                n = len(body) - 16
+                if n < 0:
+                    return None
+                hi, lo = self.iv_int
+                return aead.decrypt(
+                    NONCE_XOR.pack(hi, lo ^ es), body, AAD.pack(es, content_type, DTLS_1_2, n)
+                )
+            n = len(body) - 24
+            if n < 0:
+                return None
+            return aead.decrypt(
+                self.iv + body[:8], body[8:], AAD.pack(es, content_type, DTLS_1_2, n)
+            )
+        except InvalidTag:
+            return None
+
+    @property
+    def overhead(self) -> int:
+        if self.aead is None:
+            return 0
+        return 16 if self.chacha else 24

@@ -1,0 +1,1997 @@
+"""Sans-I/O SCTP association (RFC 9260) with PR-SCTP (RFC 3758), stream reconfiguration
+(RFC 6525), zero checksum (RFC 9653) and WebRTC data channels (RFC 8831, RFC 8832).
+
+Takes and returns whole SCTP packets as bytes; the caller carries them over DTLS (RFC 8261).
+TSNs are kept internally as unwrapped integers (serial arithmetic only at the wire boundary).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import os
+import random
+import struct
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from . import dcep
+from .chunks import (
+    COMMON_HEADER_SIZE,
+    DATA_HEADER,
+    FLAG_BEGIN,
+    FLAG_END,
+    FLAG_IMMEDIATE,
+    FLAG_UNORDERED,
+    U32,
+    ZERO_CHECKSUM_EDMID_DTLS,
+    AbortChunk,
+    AddStreamsRequest,
+    CauseCode,
+    ChunkType,
+    CookieAckChunk,
+    CookieEchoChunk,
+    DataChunk,
+    ErrorChunk,
+    ForwardTsnChunk,
+    HeartbeatAckChunk,
+    HeartbeatChunk,
+    IncomingSsnResetRequest,
+    InitAckChunk,
+    InitChunk,
+    OutgoingSsnResetRequest,
+    Packet,
+    Param,
+    ParamType,
+    ReconfigChunk,
+    ReconfigParam,
+    ReconfigResponse,
+    ReconfigResult,
+    SackChunk,
+    ShutdownAckChunk,
+    ShutdownChunk,
+    ShutdownCompleteChunk,
+    SsnTsnResetRequest,
+    UnknownChunk,
+    decode_packet,
+    encode_packet,
+    encode_tlv,
+)
+from .errors import (
+    ChannelError,
+    ChannelNotOpen,
+    ChecksumError,
+    MessageTooLarge,
+    ParseError,
+    SendBufferFull,
+)
+from .events import (
+    AssociationClosed,
+    AssociationEstablished,
+    ChannelClosed,
+    ChannelOpened,
+    Event,
+    MessageReceived,
+)
+
+# RFC 9260 §16 protocol parameters
+MAX_BURST = 4
+RTO_ALPHA = 0.125
+RTO_BETA = 0.25
+VALID_COOKIE_LIFE = 60.0
+ASSOCIATION_MAX_RETRANS = 10
+MAX_INIT_RETRANSMITS = 8
+SACK_DELAY = 0.2
+
+PACKET_BUDGET = 1200  # bytes per SCTP packet including the common header (brief/RFC 8831 §5)
+CHUNK_BUDGET = PACKET_BUDGET - COMMON_HEADER_SIZE
+MAX_FRAGMENT = CHUNK_BUDGET - 16
+MIN_FRAGMENT = 64  # do not start a fragment smaller than this at the end of a packet
+MTU = PACKET_BUDGET
+DEFAULT_RWND = 1 << 20
+MAX_STREAMS = 65535
+MAX_TSN_AHEAD = 1 << 16  # receiver never tracks TSNs further ahead than this
+MAX_DUPS_REPORTED = 32
+MAX_GAPS_REPORTED = 128
+MAX_OUTSTANDING_CHUNKS = 1 << 15
+DEFAULT_SEND_BUFFER = 64 << 20
+
+_TSN_MOD = 1 << 32
+_HALF = 1 << 31
+_COOKIE = struct.Struct("!dIIIIIHHB")  # time, local tag, peer tag, local TSN, peer TSN, ...
+_COOKIE_MAC = 32
+_CAP_FORWARD_TSN = 1
+_CAP_RECONFIG = 2
+_CAP_ZERO_CHECKSUM = 4
+
+
+class State(Enum):
+    """Association states (RFC 9260 §4)."""
+
+    CLOSED = "closed"
+    COOKIE_WAIT = "cookie-wait"
+    COOKIE_ECHOED = "cookie-echoed"
+    ESTABLISHED = "established"
+    SHUTDOWN_PENDING = "shutdown-pending"
+    SHUTDOWN_SENT = "shutdown-sent"
+    SHUTDOWN_RECEIVED = "shutdown-received"
+    SHUTDOWN_ACK_SENT = "shutdown-ack-sent"
+
+
+_DATA_STATES = frozenset(
+    {State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_SENT, State.SHUTDOWN_RECEIVED}
+)
+
+
+class ChannelState(Enum):
+    """Data channel life cycle inside the association."""
+
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSING = "closing"
+
+
+@dataclass
+class AssociationStats:
+    """Counters for what the association saw and did (drops are never silent)."""
+
+    packets_received: int = 0
+    packets_sent: int = 0
+    bad_checksum: int = 0
+    bad_vtag: int = 0
+    malformed: int = 0
+    unknown_chunks: int = 0
+    data_chunks_received: int = 0
+    data_chunks_dropped: int = 0
+    duplicate_tsns: int = 0
+    invalid_stream: int = 0
+    data_chunks_sent: int = 0
+    retransmissions: int = 0
+    fast_retransmits: int = 0
+    t3_expirations: int = 0
+    abandoned_messages: int = 0
+    forward_tsn_sent: int = 0
+    forward_tsn_received: int = 0
+    cookies_rejected: int = 0
+    stale_cookies: int = 0
+    aborts_sent: int = 0
+    aborts_received: int = 0
+    dcep_errors: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+
+
+class _Channel:
+    __slots__ = (
+        "ack_received",
+        "buffered",
+        "label",
+        "max_packet_lifetime",
+        "max_retransmits",
+        "negotiated",
+        "ordered",
+        "priority",
+        "protocol",
+        "queued",
+        "remote",
+        "reset_in",
+        "reset_out",
+        "state",
+        "stream_id",
+    )
+
+    def __init__(
+        self,
+        stream_id: int,
+        label: str,
+        protocol: str,
+        ordered: bool,
+        max_retransmits: int | None,
+        max_packet_lifetime: int | None,
+        priority: int,
+        negotiated: bool,
+        remote: bool,
+    ) -> None:
+        self.stream_id = stream_id
+        self.label = label
+        self.protocol = protocol
+        self.ordered = ordered
+        self.max_retransmits = max_retransmits
+        self.max_packet_lifetime = max_packet_lifetime
+        self.priority = priority
+        self.negotiated = negotiated
+        self.remote = remote
+        self.state = ChannelState.OPENING
+        self.ack_received = negotiated or remote
+        self.buffered = 0  # bytes not yet handed to datagrams_to_send()
+        self.queued = 0  # messages not yet fully assigned TSNs
+        self.reset_out = False
+        self.reset_in = False
+
+    def opened_event(self) -> ChannelOpened:
+        return ChannelOpened(
+            self.stream_id,
+            self.label,
+            self.protocol,
+            self.ordered,
+            self.max_retransmits,
+            self.max_packet_lifetime,
+            self.priority,
+            self.negotiated,
+            self.remote,
+        )
+
+
+class _OutMessage:
+    __slots__ = (
+        "abandoned",
+        "chunks",
+        "counted",
+        "data",
+        "expires",
+        "max_rtx",
+        "offset",
+        "ppid",
+        "ssn",
+        "stream_id",
+        "unordered",
+    )
+
+    def __init__(
+        self,
+        stream_id: int,
+        ppid: int,
+        data: bytes,
+        unordered: bool,
+        max_rtx: int | None,
+        expires: float | None,
+        counted: bool,
+    ) -> None:
+        self.stream_id = stream_id
+        self.ppid = ppid
+        self.data = data
+        self.unordered = unordered
+        self.max_rtx = max_rtx
+        self.expires = expires
+        self.counted = counted  # whether the bytes count towards buffered_amount
+        self.offset = 0
+        self.ssn = -1
+        self.abandoned = False
+        self.chunks: list[_OutChunk] = []
+
+
+class _OutChunk:
+    __slots__ = (
+        "abandoned",
+        "acked",
+        "fast_rtx",
+        "in_flight",
+        "miss",
+        "msg",
+        "retransmits",
+        "rtx_pending",
+        "sent_time",
+        "size",
+        "tsn",
+        "wire",
+    )
+
+    def __init__(self, tsn: int, msg: _OutMessage, wire: bytes, size: int, now: float) -> None:
+        self.tsn = tsn
+        self.msg = msg
+        self.wire = wire
+        self.size = size
+        self.sent_time = now
+        self.retransmits = 0
+        self.acked = False
+        self.abandoned = False
+        self.in_flight = True
+        self.miss = 0
+        self.fast_rtx = False
+        self.rtx_pending = False
+
+
+class Association:
+    """One SCTP association carrying WebRTC data channels. See docs/LAYERS.md ("sctp")."""
+
+    def __init__(
+        self,
+        *,
+        is_client: bool,
+        local_port: int = 5000,
+        remote_port: int = 5000,
+        max_message_size: int = 262144,
+        rng: Any = None,
+        rto_initial: float = 1.0,
+        rto_min: float = 1.0,
+        rto_max: float = 60.0,
+        receive_window: int = DEFAULT_RWND,
+        zero_checksum: bool = True,
+        max_send_buffer: int = DEFAULT_SEND_BUFFER,
+    ) -> None:
+        self.is_client = is_client
+        self.local_port = local_port
+        self.remote_port = remote_port
+        self.max_message_size = max_message_size
+        self._rng = rng if rng is not None else random.SystemRandom()
+        self.rto_initial = rto_initial
+        self.rto_min = rto_min
+        self.rto_max = rto_max
+        self.stats = AssociationStats()
+        self.state = State.CLOSED
+        self._now = 0.0
+        self._events: deque[Event] = deque()
+        self._outbox: list[bytes] = []
+        self._cookie_key = os.urandom(32)
+        self._zero_checksum_local = zero_checksum
+        self._zero_checksum_tx = False
+        self._max_send_buffer = max_send_buffer
+
+        # Our side of the association is fixed for its lifetime, so every cookie we hand out
+        # (INIT collision, RFC 9260 §5.2.1) names the same local tag and initial TSN.
+        self._local_vtag = self._rng.randint(1, _TSN_MOD - 1)
+        self._local_initial_tsn = self._rng.randint(0, _TSN_MOD - 1)
+        self._peer_vtag = 0
+        self._init_chunk = InitChunk(
+            self._local_vtag,
+            receive_window,
+            MAX_STREAMS,
+            MAX_STREAMS,
+            self._local_initial_tsn,
+            self._local_params(),
+        )
+        self._cookie_echo: bytes | None = None
+        self._t1_at: float | None = None
+        self._t1_count = 0
+        self._init_rto = rto_initial
+
+        # negotiated
+        self._outbound_streams = MAX_STREAMS
+        self._inbound_streams = MAX_STREAMS
+        self._peer_forward_tsn = False
+        self._peer_reconfig = False
+
+        # sender (RFC 9260 §6, §7)
+        self._next_tsn = self._local_initial_tsn + _TSN_MOD
+        self._cum_acked = self._next_tsn - 1
+        self._adv_peer_ack = self._cum_acked  # RFC 3758 §3.5 Advanced.Peer.Ack.Point
+        self._sent: list[_OutChunk] = []
+        self._sent_head = 0
+        self._rtx_heap: list[tuple[int, _OutChunk]] = []
+        self._fast_rtx_now = False
+        self._send_queue: deque[_OutMessage] = deque()
+        self._queued_bytes = 0
+        self._out_ssn: dict[int, int] = {}
+        self._flight = 0
+        self._cwnd = min(4 * MTU, max(2 * MTU, 4380))  # RFC 9260 §7.2.1
+        self._ssthresh = 1 << 30
+        self._pba = 0  # partial_bytes_acked
+        self._fast_recovery = False
+        self._recover_tsn = 0
+        self._peer_rwnd = 0
+        self._rto = rto_initial
+        self._srtt: float | None = None
+        self._rttvar = 0.0
+        self._rtt_chunk: _OutChunk | None = None
+        self._t3_at: float | None = None
+        self._error_count = 0
+        self._forward_tsn_due = False
+
+        # receiver (RFC 9260 §6.2)
+        self._rwnd_max = receive_window
+        self._rx_cum = 0
+        self._rx_above: set[int] = set()
+        self._rx_max = 0
+        self._dups: list[int] = []
+        self._sack_due = False
+        self._sack_immediate = False
+        self._sack_at: float | None = None
+        self._data_packets_unacked = 0
+        self._frags: dict[int, tuple[int, int, int, int, bytes]] = {}
+        self._in_ssn: dict[int, int] = {}
+        self._in_pending: dict[int, dict[int, tuple[int, bytes]]] = {}
+        self._rx_bytes = 0  # bytes held in reassembly / ordering queues
+        self._event_bytes = 0  # bytes of MessageReceived events not yet drained
+        self._partial: dict[int, bytes] = {}  # deprecated partial PPIDs 52/54
+
+        # control chunks to bundle into the next packet
+        self._ctrl: list[bytes] = []
+
+        # stream reconfiguration (RFC 6525)
+        self._reconfig_seq = self._local_initial_tsn
+        self._peer_reconfig_seq = 0
+        self._peer_last_result: ReconfigResponse | None = None
+        self._reset_wanted: set[int] = set()
+        self._reset_inflight: OutgoingSsnResetRequest | None = None
+        self._reconfig_at: float | None = None
+
+        # shutdown (RFC 9260 §9)
+        self._t2_at: float | None = None
+        self._t2_count = 0
+
+        # channels (RFC 8832)
+        self._channels: dict[int, _Channel] = {}
+        self._remote_mms: int | None = None
+        self._closed_for_good = False
+
+    # ------------------------------------------------------------------ public API
+
+    def connect(self, now: float) -> None:
+        """Send INIT (RFC 9260 §5.1). Both WebRTC ends do; collisions resolve per §5.2."""
+        self._now = now
+        if self.state is not State.CLOSED or self._peer_vtag:
+            return
+        self.state = State.COOKIE_WAIT
+        self._t1_count = 0
+        self._init_rto = self.rto_initial
+        self._send_init(now)
+
+    def set_remote_max_message_size(self, n: int) -> None:
+        """Remote a=max-message-size (RFC 8841 §6); 0 means no limit."""
+        self._remote_mms = n
+
+    def open_channel(
+        self,
+        label: str,
+        *,
+        protocol: str = "",
+        ordered: bool = True,
+        max_retransmits: int | None = None,
+        max_packet_lifetime: int | None = None,
+        priority: int = 256,
+        negotiated_id: int | None = None,
+    ) -> int:
+        """Create a data channel and return its stream id (RFC 8832 §6)."""
+        if max_retransmits is not None and max_packet_lifetime is not None:
+            raise ChannelError("max_retransmits and max_packet_lifetime are exclusive")
+        for v in (max_retransmits, max_packet_lifetime):
+            if v is not None and not 0 <= v <= 0xFFFFFFFF:
+                raise ChannelError("reliability parameter out of range")
+        if not 0 <= priority <= 0xFFFF:
+            raise ChannelError("priority out of range")
+        if negotiated_id is not None:
+            if not 0 <= negotiated_id < min(MAX_STREAMS, self._outbound_streams):
+                raise ChannelError(f"stream id {negotiated_id} out of range")
+            if negotiated_id in self._channels or negotiated_id in self._reset_wanted:
+                raise ChannelError(f"stream id {negotiated_id} in use")
+            sid = negotiated_id
+        else:
+            sid = self._free_stream_id()
+        ch = _Channel(
+            sid,
+            label,
+            protocol,
+            ordered,
+            max_retransmits,
+            max_packet_lifetime,
+            priority,
+            negotiated_id is not None,
+            False,
+        )
+        self._channels[sid] = ch
+        if self.state in _DATA_STATES:
+            self._start_channel(ch)
+        return sid
+
+    def send(self, stream_id: int, data: bytes, *, binary: bool = True) -> None:
+        """Queue one user message: PPID 53/51, or 57/56 for empty (RFC 8831 §6.6, §8)."""
+        ch = self._channels.get(stream_id)
+        if ch is None or ch.state is ChannelState.CLOSING or self.state not in _SEND_STATES:
+            raise ChannelNotOpen(f"stream {stream_id} has no open channel")
+        n = len(data)
+        if n > self._send_limit():
+            raise MessageTooLarge(f"{n} bytes exceeds the maximum message size")
+        if self._queued_bytes + n > self._max_send_buffer:
+            raise SendBufferFull("send buffer full")
+        if n == 0:
+            ppid = dcep.PPID_BINARY_EMPTY if binary else dcep.PPID_STRING_EMPTY
+            payload = b"\x00"
+        else:
+            ppid = dcep.PPID_BINARY if binary else dcep.PPID_STRING
+            payload = bytes(data)
+        # RFC 8832 §6: until the ACK arrives, messages are sent ordered
+        unordered = not ch.ordered and ch.ack_received
+        expires = (
+            self._now + ch.max_packet_lifetime / 1000.0
+            if ch.max_packet_lifetime is not None
+            else None
+        )
+        self._enqueue(
+            _OutMessage(stream_id, ppid, payload, unordered, ch.max_retransmits, expires, True), ch
+        )
+        ch.buffered += n
+        self.stats.messages_sent += 1
+
+    def close_channel(self, stream_id: int) -> None:
+        """Close a channel by resetting its outgoing stream (RFC 8831 §6.7, RFC 6525 §5.1.2)."""
+        ch = self._channels.get(stream_id)
+        if ch is None or ch.state is ChannelState.CLOSING:
+            return
+        ch.state = ChannelState.CLOSING
+        if self.state not in _DATA_STATES:
+            # nothing reached the peer yet: drop queued messages and forget the channel
+            self._send_queue = deque(m for m in self._send_queue if m.stream_id != stream_id)
+            self._queued_bytes = sum(len(m.data) - m.offset for m in self._send_queue)
+            del self._channels[stream_id]
+            self._events.append(ChannelClosed(stream_id))
+            return
+        if not ch.reset_out:
+            self._reset_wanted.add(stream_id)
+
+    def buffered_amount(self, stream_id: int) -> int:
+        """Bytes queued on the stream and not yet handed out by datagrams_to_send()."""
+        ch = self._channels.get(stream_id)
+        return ch.buffered if ch is not None else 0
+
+    def close(self) -> None:
+        """Graceful SHUTDOWN once everything queued is acknowledged (RFC 9260 §9.2)."""
+        if self.state is State.ESTABLISHED:
+            self.state = State.SHUTDOWN_PENDING
+            self._maybe_shutdown()
+        elif self.state in (State.COOKIE_WAIT, State.COOKIE_ECHOED):
+            self.abort()
+
+    def abort(self) -> None:
+        """Send ABORT with a User-Initiated Abort cause (RFC 9260 §9.1)."""
+        if self.state is State.CLOSED:
+            return
+        if self._peer_vtag:
+            self._send_abort(
+                self._peer_vtag, False, [(CauseCode.USER_INITIATED_ABORT, b"")], immediate=True
+            )
+        self._terminate("aborted locally")
+
+    def receive(self, packet: bytes, now: float) -> None:
+        """Feed one SCTP packet (the payload of one DTLS record)."""
+        self._now = now
+        self.stats.packets_received += 1
+        try:
+            pkt = decode_packet(packet, allow_zero_checksum=self._zero_checksum_local)
+        except ChecksumError:
+            self.stats.bad_checksum += 1
+            return
+        except ParseError:
+            self.stats.malformed += 1
+            return
+        if pkt.destination_port != self.local_port or pkt.source_port != self.remote_port:
+            self.stats.malformed += 1
+            return
+        chunks = pkt.chunks
+        if not chunks:
+            return
+        if not self._check_vtag(pkt):
+            self.stats.bad_vtag += 1
+            return
+        self._process_chunks(pkt, now)
+
+    def handle_timeout(self, now: float) -> None:
+        """Fire every timer due at `now`."""
+        self._now = now
+        if self._t1_at is not None and now >= self._t1_at:
+            self._on_t1(now)
+        if self._t3_at is not None and now >= self._t3_at:
+            self._on_t3(now)
+        if self._sack_at is not None and now >= self._sack_at:
+            self._sack_at = None
+            self._sack_immediate = True
+        if self._reconfig_at is not None and now >= self._reconfig_at:
+            self._reconfig_at = None
+            if self._reset_inflight is not None and self.state in _DATA_STATES:
+                self._ctrl.append(ReconfigChunk([self._reset_inflight]).encode())
+                self._reconfig_at = now + self._rto
+        if self._t2_at is not None and now >= self._t2_at:
+            self._on_t2(now)
+
+    def next_timeout(self) -> float | None:
+        """Earliest pending timer, or None."""
+        best: float | None = None
+        for t in (self._t1_at, self._t3_at, self._sack_at, self._reconfig_at, self._t2_at):
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+    def next_event(self) -> Event | None:
+        """Pop the next event, or None."""
+        if not self._events:
+            return None
+        ev = self._events.popleft()
+        if type(ev) is MessageReceived:
+            self._event_bytes -= len(ev.data)
+        return ev
+
+    def datagrams_to_send(self) -> list[bytes]:
+        """Drain whole SCTP packets (each <= 1200 bytes) to hand to DTLS."""
+        self._flush(self._now)
+        out = self._outbox
+        self._outbox = []
+        self.stats.packets_sent += len(out)
+        return out
+
+    # ------------------------------------------------------------------ helpers
+
+    def _local_params(self) -> list[Param]:
+        params: list[Param] = [
+            # RFC 5061 §4.2.7 Supported Extensions: RE-CONFIG and FORWARD TSN
+            (ParamType.SUPPORTED_EXTENSIONS, bytes([ChunkType.RECONFIG, ChunkType.FORWARD_TSN])),
+            (ParamType.FORWARD_TSN_SUPPORTED, b""),  # RFC 3758 §3.1
+        ]
+        if self._zero_checksum_local:
+            # RFC 9653 §5.1
+            params.append((ParamType.ZERO_CHECKSUM_ACCEPTABLE, U32.pack(ZERO_CHECKSUM_EDMID_DTLS)))
+        return params
+
+    def _send_limit(self) -> int:
+        local = self.max_message_size or (1 << 30)
+        if self._remote_mms:
+            return min(local, self._remote_mms)
+        return local
+
+    def _free_stream_id(self) -> int:
+        # RFC 8832 §6: DTLS client uses even stream ids, server odd
+        sid = 0 if self.is_client else 1
+        limit = min(MAX_STREAMS, self._outbound_streams)
+        while sid < limit:
+            if sid not in self._channels and sid not in self._reset_wanted:
+                return sid
+            sid += 2
+        raise ChannelError("no free stream id")
+
+    def _enqueue(self, msg: _OutMessage, ch: _Channel | None) -> None:
+        self._send_queue.append(msg)
+        self._queued_bytes += len(msg.data)
+        if ch is not None:
+            ch.queued += 1
+
+    def _start_channel(self, ch: _Channel) -> None:
+        """Association is up: send DCEP OPEN, or announce a negotiated channel."""
+        if ch.stream_id >= self._outbound_streams:
+            del self._channels[ch.stream_id]
+            self._events.append(ChannelClosed(ch.stream_id))
+            return
+        if ch.negotiated:
+            ch.state = ChannelState.OPEN
+            self._events.append(ch.opened_event())
+            return
+        if ch.remote:
+            return
+        msg = dcep.DataChannelOpen.for_channel(
+            ch.label,
+            ch.protocol,
+            ordered=ch.ordered,
+            max_retransmits=ch.max_retransmits,
+            max_packet_lifetime=ch.max_packet_lifetime,
+            priority=ch.priority,
+        )
+        # queued messages on this channel must follow the OPEN: put it in front of them
+        open_msg = _OutMessage(ch.stream_id, dcep.PPID_DCEP, msg.encode(), False, None, None, False)
+        self._queued_bytes += len(open_msg.data)
+        ch.queued += 1
+        # insert before the first queued message of this stream
+        for i, m in enumerate(self._send_queue):
+            if m.stream_id == ch.stream_id:
+                self._send_queue.insert(i, open_msg)
+                break
+        else:
+            self._send_queue.append(open_msg)
+
+    def _send_init(self, now: float) -> None:
+        self._outbox.append(
+            encode_packet(self.local_port, self.remote_port, 0, self._init_chunk.encode())
+        )
+        self._t1_at = now + self._init_rto
+
+    def _send_abort(
+        self, vtag: int, t_bit: bool, causes: list[Param], *, immediate: bool = False
+    ) -> None:
+        self.stats.aborts_sent += 1
+        self._outbox.append(
+            encode_packet(
+                self.local_port, self.remote_port, vtag, AbortChunk(t_bit, causes).encode()
+            )
+        )
+
+    def _terminate(self, error: str | None) -> None:
+        if self.state is State.CLOSED and self._peer_vtag == 0 and error is None:
+            return
+        self.state = State.CLOSED
+        self._t1_at = self._t3_at = self._sack_at = self._reconfig_at = self._t2_at = None
+        self._send_queue.clear()
+        self._queued_bytes = 0
+        self._ctrl.clear()
+        self._sent = []
+        self._sent_head = 0
+        self._rtx_heap = []
+        self._peer_vtag = 0
+        self._closed_for_good = True
+        self._events.append(AssociationClosed(error))
+
+    def _abort_protocol(self, reason: str, cause: int = CauseCode.PROTOCOL_VIOLATION) -> None:
+        """We abort the association because the peer misbehaved (RFC 9260 §9.1)."""
+        if self._peer_vtag:
+            self._send_abort(self._peer_vtag, False, [(cause, reason.encode()[:200])])
+        self._terminate(reason)
+
+    # ------------------------------------------------------------------ verification tags
+
+    def _check_vtag(self, pkt: Packet) -> bool:
+        """RFC 9260 §8.5 / §8.5.1 verification tag rules."""
+        first = pkt.chunks[0]
+        vtag = pkt.verification_tag
+        if type(first) is InitChunk:
+            # §8.5.1 (A): INIT must be alone and carry tag 0
+            return vtag == 0 and len(pkt.chunks) == 1
+        if type(first) is AbortChunk or type(first) is ShutdownCompleteChunk:
+            # §8.5.1 (B)/(C): T bit means the peer's tag is reflected
+            if first.t_bit:
+                return self._peer_vtag != 0 and vtag == self._peer_vtag
+            return vtag == self._local_vtag
+        if type(first) is CookieEchoChunk:
+            return True  # checked against the cookie (§5.2.4)
+        return vtag == self._local_vtag
+
+    # ------------------------------------------------------------------ chunk dispatch
+
+    def _process_chunks(self, pkt: Packet, now: float) -> None:
+        had_data = False
+        for chunk in pkt.chunks:
+            if self.state is State.CLOSED and self._closed():
+                return
+            t = type(chunk)
+            if t is DataChunk:
+                if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
+                    had_data = True
+                    if not self._on_data(chunk):  # type: ignore[arg-type]
+                        return
+            elif t is SackChunk:
+                if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
+                    self._on_sack(chunk, now)  # type: ignore[arg-type]
+            elif t is InitChunk:
+                self._on_init(chunk, now)  # type: ignore[arg-type]
+                return
+            elif t is InitAckChunk:
+                self._on_init_ack(chunk, now)  # type: ignore[arg-type]
+                return
+            elif t is CookieEchoChunk:
+                if not self._on_cookie_echo(pkt, chunk, now):  # type: ignore[arg-type]
+                    return
+            elif t is CookieAckChunk:
+                if self.state is State.COOKIE_ECHOED:
+                    self._t1_at = None
+                    self._establish(now)
+            elif t is ForwardTsnChunk:
+                if self.state in _DATA_STATES:
+                    had_data = True
+                    self._on_forward_tsn(chunk)  # type: ignore[arg-type]
+            elif t is ReconfigChunk:
+                if self.state in _DATA_STATES:
+                    self._on_reconfig(chunk, now)  # type: ignore[arg-type]
+            elif t is HeartbeatChunk:
+                if self._peer_vtag:
+                    assert isinstance(chunk, HeartbeatChunk)
+                    self._ctrl.append(HeartbeatAckChunk(chunk.params).encode())
+            elif t is HeartbeatAckChunk:
+                pass  # we send no HEARTBEAT; an unsolicited ACK is ignored (RFC 9260 §8.3)
+            elif t is AbortChunk:
+                self.stats.aborts_received += 1
+                self._terminate(_describe_abort(chunk))  # type: ignore[arg-type]
+                return
+            elif t is ErrorChunk:
+                self._on_error(chunk, now)  # type: ignore[arg-type]
+            elif t is ShutdownChunk:
+                self._on_shutdown(chunk, now)  # type: ignore[arg-type]
+            elif t is ShutdownAckChunk:
+                if self.state in (State.SHUTDOWN_SENT, State.SHUTDOWN_ACK_SENT):
+                    self._outbox.append(
+                        encode_packet(
+                            self.local_port,
+                            self.remote_port,
+                            self._peer_vtag,
+                            ShutdownCompleteChunk(False).encode(),
+                        )
+                    )
+                    self._terminate(None)
+                    return
+            elif t is ShutdownCompleteChunk:
+                if self.state is State.SHUTDOWN_ACK_SENT:
+                    self._terminate(None)
+                    return
+            else:
+                assert isinstance(chunk, UnknownChunk)
+                self.stats.unknown_chunks += 1
+                action = chunk.chunk_type >> 6  # RFC 9260 §3.2
+                if action in (1, 3) and self._peer_vtag:
+                    cause = encode_tlv(CauseCode.UNRECOGNIZED_CHUNK_TYPE, chunk.encode())
+                    self._ctrl.append(_error_chunk(cause))
+                if action in (0, 1):
+                    break
+        if had_data:
+            self._data_packets_unacked += 1
+            # RFC 9260 §6.2: SACK at least every second packet, else within SACK.Delay
+            if self._data_packets_unacked >= 2:
+                self._sack_immediate = True
+            elif self._sack_at is None and self._sack_due:
+                self._sack_at = now + SACK_DELAY
+        if self.state is State.SHUTDOWN_RECEIVED:
+            self._maybe_shutdown_ack(now)
+        elif self.state is State.SHUTDOWN_PENDING:
+            self._maybe_shutdown()
+
+    def _closed(self) -> bool:
+        return self._closed_for_good
+
+    # ------------------------------------------------------------------ handshake
+
+    def _make_cookie(self, init: InitChunk, now: float) -> bytes:
+        caps = _peer_caps(init)
+        body = _COOKIE.pack(
+            now,
+            self._local_vtag,
+            init.initiate_tag,
+            self._local_initial_tsn,
+            init.initial_tsn,
+            init.a_rwnd,
+            min(MAX_STREAMS, init.inbound_streams),
+            min(MAX_STREAMS, init.outbound_streams),
+            caps,
+        )
+        return body + hmac.new(self._cookie_key, body, hashlib.sha256).digest()
+
+    def _on_init(self, init: InitChunk, now: float) -> None:
+        if self._closed():
+            return
+        if init.initiate_tag == 0 or init.outbound_streams == 0 or init.inbound_streams == 0:
+            # RFC 9260 §3.3.2: invalid mandatory parameter -> ABORT
+            if init.initiate_tag:
+                self._send_abort(
+                    init.initiate_tag, False, [(CauseCode.INVALID_MANDATORY_PARAMETER, b"")]
+                )
+            self.stats.malformed += 1
+            return
+        if self.state in (State.SHUTDOWN_ACK_SENT,):
+            return
+        _, unrecognized = _filter_params(init.params)
+        if unrecognized is None:
+            return
+        ack_params: list[Param] = [(ParamType.STATE_COOKIE, self._make_cookie(init, now))]
+        ack_params.extend(self._local_params())
+        if unrecognized:
+            ack_params.extend((ParamType.UNRECOGNIZED_PARAMETER, p) for p in unrecognized)
+        # RFC 9260 §5.2.1/§5.2.2: INIT ACK always carries our (single) tag and initial TSN
+        ack = InitAckChunk(
+            self._local_vtag,
+            self._rwnd_max,
+            MAX_STREAMS,
+            MAX_STREAMS,
+            self._local_initial_tsn,
+            ack_params,
+        )
+        self._outbox.append(
+            encode_packet(self.local_port, self.remote_port, init.initiate_tag, ack.encode())
+        )
+
+    def _on_init_ack(self, ack: InitAckChunk, now: float) -> None:
+        if self.state is not State.COOKIE_WAIT:
+            return  # RFC 9260 §5.2.3: discard
+        cookie = ack.param(ParamType.STATE_COOKIE)
+        if ack.initiate_tag == 0 or ack.outbound_streams == 0 or ack.inbound_streams == 0:
+            self._abort_protocol_raw(ack.initiate_tag, "invalid INIT ACK")
+            return
+        if cookie is None:
+            # RFC 9260 §5.1 (C): missing mandatory parameter
+            self._send_abort(
+                ack.initiate_tag,
+                False,
+                [(CauseCode.MISSING_MANDATORY_PARAMETER, struct.pack("!IH", 1, 7) + b"\0\0")],
+            )
+            self._terminate("INIT ACK without state cookie")
+            return
+        _, unrecognized = _filter_params(ack.params)
+        self._adopt_peer(
+            ack.initiate_tag,
+            ack.initial_tsn,
+            ack.a_rwnd,
+            min(MAX_STREAMS, ack.inbound_streams),
+            min(MAX_STREAMS, ack.outbound_streams),
+            _peer_caps(ack),
+        )
+        self._cookie_echo = CookieEchoChunk(cookie).encode()
+        if unrecognized:
+            causes = b"".join(
+                encode_tlv(CauseCode.UNRECOGNIZED_PARAMETERS, p) for p in unrecognized
+            )
+            self._cookie_echo += _error_chunk(causes)
+        self.state = State.COOKIE_ECHOED
+        self._t1_count = 0
+        self._send_cookie_echo(now)
+
+    def _send_cookie_echo(self, now: float) -> None:
+        assert self._cookie_echo is not None
+        self._outbox.append(
+            encode_packet(self.local_port, self.remote_port, self._peer_vtag, self._cookie_echo)
+        )
+        self._t1_at = now + self._init_rto
+
+    def _abort_protocol_raw(self, vtag: int, reason: str) -> None:
+        if vtag:
+            self._send_abort(vtag, False, [(CauseCode.PROTOCOL_VIOLATION, reason.encode())])
+        self._terminate(reason)
+
+    def _on_cookie_echo(self, pkt: Packet, chunk: CookieEchoChunk, now: float) -> bool:
+        """RFC 9260 §5.1 (D), §5.2.4. Returns whether to keep processing the packet."""
+        cookie = chunk.cookie
+        if self._closed() or len(cookie) != _COOKIE.size + _COOKIE_MAC:
+            self.stats.cookies_rejected += 1
+            return False
+        body, mac = cookie[: _COOKIE.size], cookie[_COOKIE.size :]
+        if not hmac.compare_digest(mac, hmac.new(self._cookie_key, body, hashlib.sha256).digest()):
+            self.stats.cookies_rejected += 1
+            return False
+        ts, local_tag, peer_tag, _local_tsn, peer_tsn, peer_rwnd, os_, mis, caps = _COOKIE.unpack(
+            body
+        )
+        if local_tag != self._local_vtag or pkt.verification_tag != local_tag:
+            self.stats.cookies_rejected += 1
+            return False
+        age = now - ts
+        if age > VALID_COOKIE_LIFE:
+            # RFC 9260 §5.1.5 / §3.3.10.3: Stale Cookie error with the staleness in µs
+            self.stats.stale_cookies += 1
+            staleness = min(int((age - VALID_COOKIE_LIFE) * 1e6), 0xFFFFFFFF)
+            self._outbox.append(
+                encode_packet(
+                    self.local_port,
+                    self.remote_port,
+                    peer_tag,
+                    _error_chunk(encode_tlv(CauseCode.STALE_COOKIE, U32.pack(staleness))),
+                )
+            )
+            return False
+        if self.state in (State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED):
+            # §5.2.4 action B/D while still handshaking: adopt the peer from the cookie
+            self._adopt_peer(peer_tag, peer_tsn, peer_rwnd, os_, mis, caps)
+            self._t1_at = None
+            self._ctrl.insert(0, CookieAckChunk().encode())
+            self._establish(now)
+            return True
+        if peer_tag == self._peer_vtag:
+            # §5.2.4 action D: duplicate COOKIE ECHO, re-acknowledge
+            self._ctrl.insert(0, CookieAckChunk().encode())
+            return True
+        # peer restart (§5.2.4 action A) is not supported: drop
+        self.stats.cookies_rejected += 1
+        return False
+
+    def _adopt_peer(
+        self, peer_tag: int, peer_tsn: int, peer_rwnd: int, os_: int, mis: int, caps: int
+    ) -> None:
+        self._peer_vtag = peer_tag
+        self._outbound_streams = os_
+        self._inbound_streams = mis
+        self._peer_rwnd = peer_rwnd
+        self._peer_forward_tsn = bool(caps & _CAP_FORWARD_TSN)
+        self._peer_reconfig = bool(caps & _CAP_RECONFIG)
+        # RFC 9653 §5.2: zero checksum only when both sides advertised it
+        self._zero_checksum_tx = self._zero_checksum_local and bool(caps & _CAP_ZERO_CHECKSUM)
+        self._rx_cum = peer_tsn - 1 + _TSN_MOD
+        self._rx_max = self._rx_cum
+        self._peer_reconfig_seq = peer_tsn
+
+    def _establish(self, now: float) -> None:
+        self.state = State.ESTABLISHED
+        self._events.append(AssociationEstablished())
+        for ch in list(self._channels.values()):
+            self._start_channel(ch)
+
+    def _on_t1(self, now: float) -> None:
+        self._t1_at = None
+        if self.state not in (State.COOKIE_WAIT, State.COOKIE_ECHOED):
+            return
+        self._t1_count += 1
+        if self._t1_count > MAX_INIT_RETRANSMITS:
+            self._terminate("handshake timed out")
+            return
+        self._init_rto = min(self._init_rto * 2, self.rto_max)
+        if self.state is State.COOKIE_WAIT:
+            self._send_init(now)
+        else:
+            self._send_cookie_echo(now)
+
+    def _on_error(self, chunk: ErrorChunk, now: float) -> None:
+        for code, _ in chunk.causes:
+            if code == CauseCode.STALE_COOKIE and self.state is State.COOKIE_ECHOED:
+                # RFC 9260 §5.2.6: start over with a new INIT
+                self.state = State.COOKIE_WAIT
+                self._peer_vtag = 0
+                self._t1_count = 0
+                self._send_init(now)
+                return
+
+    # ------------------------------------------------------------------ receiving DATA
+
+    def _on_data(self, chunk: DataChunk) -> bool:
+        """RFC 9260 §6.2. Returns False if the association was aborted."""
+        stats = self.stats
+        stats.data_chunks_received += 1
+        if not chunk.user_data:
+            # RFC 9260 §6.2: DATA without user data -> ABORT with No User Data
+            self._abort_protocol("DATA chunk without user data", CauseCode.NO_USER_DATA)
+            return False
+        cum = self._rx_cum
+        d = (chunk.tsn - cum) & 0xFFFFFFFF
+        if d >= _HALF:
+            d -= _TSN_MOD
+        tsn = cum + d
+        self._sack_due = True
+        if d <= 0 or tsn in self._rx_above:
+            stats.duplicate_tsns += 1
+            if len(self._dups) < MAX_DUPS_REPORTED:
+                self._dups.append(chunk.tsn)
+            self._sack_immediate = True
+            return True
+        size = len(chunk.user_data)
+        if d > MAX_TSN_AHEAD or (
+            d > 1
+            and tsn > self._rx_max
+            and self._rx_bytes + self._event_bytes + size > self._rwnd_max
+        ):
+            stats.data_chunks_dropped += 1  # RFC 9260 §6.2: no room, drop (not acked)
+            self._sack_immediate = True
+            return True
+        if chunk.stream_id >= self._inbound_streams:
+            # RFC 9260 §6.5: acknowledge, discard, report Invalid Stream Identifier
+            stats.invalid_stream += 1
+            self._accept_tsn(tsn, d)
+            self._ctrl.append(
+                _error_chunk(
+                    encode_tlv(
+                        CauseCode.INVALID_STREAM_IDENTIFIER, struct.pack("!HH", chunk.stream_id, 0)
+                    )
+                )
+            )
+            return True
+        self._accept_tsn(tsn, d)
+        if chunk.flags & FLAG_IMMEDIATE:
+            self._sack_immediate = True  # RFC 7053
+        flags = chunk.flags
+        if flags & 3 == 3:
+            self._on_message(chunk.stream_id, chunk.ssn, flags, chunk.ppid, chunk.user_data)
+        else:
+            self._frags[tsn] = (flags, chunk.stream_id, chunk.ssn, chunk.ppid, chunk.user_data)
+            self._rx_bytes += size
+            if self._rx_bytes > self._hard_rx_limit():
+                self._abort_protocol("receive buffer exhausted", CauseCode.OUT_OF_RESOURCE)
+                return False
+            if not self._try_reassemble(tsn):
+                return False
+        return True
+
+    def _accept_tsn(self, tsn: int, d: int) -> None:
+        if d == 1:
+            cum = tsn
+            above = self._rx_above
+            if above:
+                while cum + 1 in above:
+                    cum += 1
+                    above.discard(cum)
+            self._rx_cum = cum
+        else:
+            self._rx_above.add(tsn)
+            self._sack_immediate = True  # RFC 9260 §6.7: gap -> SACK immediately
+        if tsn > self._rx_max:
+            self._rx_max = tsn
+
+    def _hard_rx_limit(self) -> int:
+        return 2 * self._rwnd_max + 2 * (self.max_message_size or (1 << 24)) + 65536
+
+    def _try_reassemble(self, tsn: int) -> bool:
+        frags = self._frags
+        flags, sid, ssn, ppid, _ = frags[tsn]
+        unordered = flags & FLAG_UNORDERED
+        # walk forward to the E fragment
+        end = tsn
+        f = flags
+        while not f & FLAG_END:
+            nxt = frags.get(end + 1)
+            if nxt is None or nxt[1] != sid or (nxt[0] & FLAG_UNORDERED) != unordered:
+                return True
+            if nxt[0] & FLAG_BEGIN:
+                return True
+            end += 1
+            f = nxt[0]
+        start = tsn
+        f = flags
+        while not f & FLAG_BEGIN:
+            prv = frags.get(start - 1)
+            if prv is None or prv[1] != sid or (prv[0] & FLAG_UNORDERED) != unordered:
+                return True
+            if prv[0] & FLAG_END:
+                return True
+            start -= 1
+            f = prv[0]
+        parts = [frags.pop(t)[4] for t in range(start, end + 1)]
+        data = b"".join(parts)
+        self._rx_bytes -= len(data)
+        limit = self.max_message_size
+        if limit and len(data) > limit:
+            self._abort_protocol("message exceeds max-message-size")
+            return False
+        self._on_message(sid, ssn, FLAG_UNORDERED if unordered else 0, ppid, data)
+        return True
+
+    def _on_message(self, sid: int, ssn: int, flags: int, ppid: int, data: bytes) -> None:
+        if flags & FLAG_UNORDERED:
+            self._deliver(sid, ppid, data)
+            return
+        expected = self._in_ssn.get(sid, 0)
+        if ssn == expected:
+            self._deliver(sid, ppid, data)
+            expected = (expected + 1) & 0xFFFF
+            pending = self._in_pending.get(sid)
+            if pending:
+                while expected in pending:
+                    p, d = pending.pop(expected)
+                    self._rx_bytes -= len(d)
+                    self._deliver(sid, p, d)
+                    expected = (expected + 1) & 0xFFFF
+                if not pending:
+                    del self._in_pending[sid]
+            self._in_ssn[sid] = expected
+        elif (ssn - expected) & 0xFFFF < 0x8000:
+            pending = self._in_pending.setdefault(sid, {})
+            if ssn not in pending:
+                pending[ssn] = (ppid, data)
+                self._rx_bytes += len(data)
+        else:
+            self.stats.data_chunks_dropped += 1  # stale SSN
+
+    def _deliver(self, sid: int, ppid: int, data: bytes) -> None:
+        if ppid == dcep.PPID_DCEP:
+            self._on_dcep(sid, data)
+            return
+        if ppid == dcep.PPID_BINARY or ppid == dcep.PPID_STRING:
+            prefix = self._partial.pop(sid, None)
+            if prefix is not None:
+                data = prefix + data
+            binary = ppid == dcep.PPID_BINARY
+        elif ppid == dcep.PPID_BINARY_EMPTY or ppid == dcep.PPID_STRING_EMPTY:
+            data = b""  # RFC 8831 §6.6: the single byte is ignored
+            binary = ppid == dcep.PPID_BINARY_EMPTY
+        elif ppid == dcep.PPID_BINARY_PARTIAL or ppid == dcep.PPID_STRING_PARTIAL:
+            prev = self._partial.get(sid, b"") + data
+            if self.max_message_size and len(prev) > self.max_message_size:
+                self._partial.pop(sid, None)
+                self.stats.data_chunks_dropped += 1
+            else:
+                self._partial[sid] = prev
+            return
+        else:
+            binary = True
+        self.stats.messages_received += 1
+        self._event_bytes += len(data)
+        self._events.append(MessageReceived(sid, data, binary))
+
+    # ------------------------------------------------------------------ DCEP
+
+    def _on_dcep(self, sid: int, data: bytes) -> None:
+        try:
+            msg = dcep.decode_dcep(data)
+        except ParseError:
+            self.stats.dcep_errors += 1
+            return
+        ch = self._channels.get(sid)
+        if isinstance(msg, dcep.DataChannelOpen):
+            if ch is not None or (sid & 1) == (0 if self.is_client else 1):
+                # RFC 8832 §6: stream in use / wrong parity -> ignore the OPEN
+                self.stats.dcep_errors += 1
+                return
+            ch = _Channel(
+                sid,
+                msg.label,
+                msg.protocol,
+                msg.ordered,
+                msg.max_retransmits,
+                msg.max_packet_lifetime,
+                msg.priority,
+                False,
+                True,
+            )
+            ch.state = ChannelState.OPEN
+            self._channels[sid] = ch
+            ack = _OutMessage(sid, dcep.PPID_DCEP, dcep.ACK_BYTES, False, None, None, False)
+            self._enqueue(ack, ch)
+            self._events.append(ch.opened_event())
+        else:
+            if ch is None or ch.remote or ch.negotiated or ch.ack_received:
+                self.stats.dcep_errors += 1
+                return
+            ch.ack_received = True
+            if ch.state is ChannelState.OPENING:
+                ch.state = ChannelState.OPEN
+                self._events.append(ch.opened_event())
+
+    # ------------------------------------------------------------------ FORWARD TSN
+
+    def _on_forward_tsn(self, chunk: ForwardTsnChunk) -> None:
+        """RFC 3758 §3.6: move the cumulative TSN, drop skipped fragments, deliver."""
+        self.stats.forward_tsn_received += 1
+        self._sack_due = True
+        self._sack_immediate = True
+        cum = self._rx_cum
+        d = (chunk.new_cumulative_tsn - cum) & 0xFFFFFFFF
+        if d >= _HALF or d == 0:
+            return
+        if d > MAX_TSN_AHEAD:
+            self.stats.malformed += 1
+            return
+        new_cum = cum + d
+        above = self._rx_above
+        for t in range(cum + 1, new_cum + 1):
+            above.discard(t)
+            frag = self._frags.pop(t, None)
+            if frag is not None:
+                self._rx_bytes -= len(frag[4])
+        while new_cum + 1 in above:
+            new_cum += 1
+            above.discard(new_cum)
+        self._rx_cum = new_cum
+        if new_cum > self._rx_max:
+            self._rx_max = new_cum
+        for sid, ssn in chunk.streams:
+            expected = self._in_ssn.get(sid, 0)
+            if (ssn - expected) & 0xFFFF >= 0x8000:
+                continue  # already past it
+            pending = self._in_pending.get(sid, {})
+            # deliver what became deliverable up to and including the skipped SSN
+            s = expected
+            while True:
+                item = pending.pop(s, None)
+                if item is not None:
+                    self._rx_bytes -= len(item[1])
+                    self._deliver(sid, item[0], item[1])
+                if s == ssn:
+                    break
+                s = (s + 1) & 0xFFFF
+            expected = (ssn + 1) & 0xFFFF
+            while expected in pending:
+                p, dd = pending.pop(expected)
+                self._rx_bytes -= len(dd)
+                self._deliver(sid, p, dd)
+                expected = (expected + 1) & 0xFFFF
+            if sid in self._in_pending and not pending:
+                del self._in_pending[sid]
+            self._in_ssn[sid] = expected
+            self._partial.pop(sid, None)
+
+    # ------------------------------------------------------------------ SACK processing
+
+    def _unwrap_out(self, tsn: int) -> int:
+        d = (tsn - self._cum_acked) & 0xFFFFFFFF
+        if d >= _HALF:
+            d -= _TSN_MOD
+        return self._cum_acked + d
+
+    def _on_sack(self, sack: SackChunk, now: float) -> None:
+        """RFC 9260 §6.2.1, §7.2: cumulative and gap acks, RTT, cwnd, fast retransmit."""
+        cum = self._unwrap_out(sack.cumulative_tsn)
+        if cum < self._cum_acked:
+            return  # RFC 9260 §6.2.1 D i): out of order SACK
+        if cum >= self._next_tsn:
+            self._abort_protocol("SACK acknowledges TSN never sent")
+            return
+        sent = self._sent
+        head = self._sent_head
+        flight_before = self._flight
+        newly = 0
+        htna = 0  # highest TSN newly acknowledged
+        cum_advanced = cum > self._cum_acked
+        rtt_chunk = self._rtt_chunk
+        # cumulative ack
+        while head < len(sent) and sent[head].tsn <= cum:
+            c = sent[head]
+            head += 1
+            if not c.acked:
+                c.acked = True
+                if c.in_flight:
+                    self._flight -= c.size
+                    c.in_flight = False
+                if not c.abandoned:
+                    newly += c.size
+                htna = c.tsn
+            if c is rtt_chunk:
+                self._rtt_sample(now - c.sent_time)
+                rtt_chunk = self._rtt_chunk = None
+        self._cum_acked = cum
+        if head > 256 and head * 2 > len(sent):
+            del sent[:head]
+            head = 0
+        self._sent_head = head
+        # gap ack blocks
+        if sack.gaps and head < len(sent):
+            base = sent[head].tsn
+            n = len(sent)
+            for start, end in sack.gaps:
+                if start > end:
+                    continue
+                lo = max(cum + start, base)
+                hi = cum + end
+                i = head + (lo - base)
+                j = min(head + (hi - base), n - 1)
+                while i <= j:
+                    c = sent[i]
+                    i += 1
+                    if c.acked:
+                        continue
+                    c.acked = True
+                    if c.in_flight:
+                        self._flight -= c.size
+                        c.in_flight = False
+                    if not c.abandoned:
+                        newly += c.size
+                    if c.tsn > htna:
+                        htna = c.tsn
+                    if c is rtt_chunk:
+                        self._rtt_sample(now - c.sent_time)
+                        rtt_chunk = self._rtt_chunk = None
+        # peer window (RFC 9260 §6.2.1)
+        self._peer_rwnd = max(0, sack.a_rwnd - self._flight)
+        if cum_advanced or newly:
+            self._error_count = 0
+        # fast recovery exit (RFC 9260 §7.2.4)
+        if self._fast_recovery and cum >= self._recover_tsn:
+            self._fast_recovery = False
+        # congestion window (RFC 9260 §7.2.1/§7.2.2)
+        if cum_advanced and newly:
+            if self._cwnd <= self._ssthresh:
+                if not self._fast_recovery and flight_before + MTU >= self._cwnd:
+                    self._cwnd += min(newly, MTU)
+            else:
+                self._pba += newly
+                if self._pba >= self._cwnd and flight_before + MTU >= self._cwnd:
+                    self._pba -= self._cwnd
+                    self._cwnd += MTU
+        if self._flight == 0:
+            self._pba = 0
+        # miss indications (RFC 9260 §7.2.4)
+        if htna and head < len(sent) and sent[head].tsn < htna:
+            marked = False
+            for i in range(head, len(sent)):
+                c = sent[i]
+                if c.tsn >= htna:
+                    break
+                if c.acked or c.abandoned or c.fast_rtx:
+                    continue
+                c.miss += 1
+                if c.miss >= 3:
+                    c.fast_rtx = True
+                    if self._check_abandon(c, now):
+                        continue
+                    self.stats.fast_retransmits += 1
+                    self._mark_rtx(c)
+                    marked = True
+            if marked:
+                if not self._fast_recovery:
+                    # RFC 9260 §7.2.3/§7.2.4
+                    self._ssthresh = max(self._cwnd // 2, 4 * MTU)
+                    self._cwnd = self._ssthresh
+                    self._pba = 0
+                    self._fast_recovery = True
+                    self._recover_tsn = self._next_tsn - 1
+                self._fast_rtx_now = True
+        # PR-SCTP ack point (RFC 3758 §3.5 C)
+        self._advance_ack_point()
+        # T3-rtx (RFC 9260 §6.3.2)
+        if self._outstanding():
+            if cum_advanced:
+                self._t3_at = now + self._rto
+        else:
+            self._t3_at = None
+        if self.state is State.SHUTDOWN_PENDING:
+            self._maybe_shutdown()
+
+    def _rtt_sample(self, r: float) -> None:
+        """RFC 9260 §6.3.1."""
+        if r < 0:
+            return
+        if self._srtt is None:
+            self._srtt = r
+            self._rttvar = r / 2
+        else:
+            self._rttvar = (1 - RTO_BETA) * self._rttvar + RTO_BETA * abs(self._srtt - r)
+            self._srtt = (1 - RTO_ALPHA) * self._srtt + RTO_ALPHA * r
+        rto = self._srtt + 4 * self._rttvar
+        self._rto = min(max(rto, self.rto_min), self.rto_max)
+
+    def _outstanding(self) -> bool:
+        return self._sent_head < len(self._sent)
+
+    def _mark_rtx(self, c: _OutChunk) -> None:
+        if c.in_flight:
+            self._flight -= c.size
+            c.in_flight = False
+        if not c.rtx_pending:
+            c.rtx_pending = True
+            heapq.heappush(self._rtx_heap, (c.tsn, c))
+
+    def _check_abandon(self, c: _OutChunk, now: float) -> bool:
+        """RFC 3758 §3.5 A: abandon per the message's PR policy. True if abandoned."""
+        msg = c.msg
+        if msg.abandoned:
+            return True
+        if (msg.max_rtx is not None and c.retransmits >= msg.max_rtx) or (
+            msg.expires is not None and now >= msg.expires
+        ):
+            self._abandon(msg)
+            return True
+        return False
+
+    def _abandon(self, msg: _OutMessage) -> None:
+        msg.abandoned = True
+        self.stats.abandoned_messages += 1
+        for c in msg.chunks:
+            if not c.abandoned:
+                c.abandoned = True
+                if c.in_flight:
+                    self._flight -= c.size
+                    c.in_flight = False
+        if msg.offset < len(msg.data):
+            # RFC 3758 §3.5: the unsent rest of the message is dropped as well
+            rest = len(msg.data) - msg.offset
+            self._queued_bytes -= rest
+            ch = self._channels.get(msg.stream_id)
+            if ch is not None:
+                if msg.counted:
+                    ch.buffered -= rest
+                ch.queued -= 1
+            msg.offset = len(msg.data)
+            if self._send_queue and self._send_queue[0] is msg:
+                self._send_queue.popleft()
+
+    def _advance_ack_point(self) -> None:
+        if not self._peer_forward_tsn:
+            return
+        if self._adv_peer_ack < self._cum_acked:
+            self._adv_peer_ack = self._cum_acked
+        sent = self._sent
+        i = self._sent_head + (self._adv_peer_ack - self._cum_acked)
+        moved = False
+        while i < len(sent) and sent[i].abandoned:
+            self._adv_peer_ack = sent[i].tsn
+            i += 1
+            moved = True
+        if moved or self._adv_peer_ack > self._cum_acked:
+            self._forward_tsn_due = True
+
+    def _forward_tsn_chunk(self) -> bytes:
+        streams: dict[int, int] = {}
+        sent = self._sent
+        for i in range(self._sent_head, len(sent)):
+            c = sent[i]
+            if c.tsn > self._adv_peer_ack:
+                break
+            m = c.msg
+            if not m.unordered and m.ssn >= 0:
+                streams[m.stream_id] = m.ssn
+        return ForwardTsnChunk(self._adv_peer_ack & 0xFFFFFFFF, sorted(streams.items())).encode()
+
+    # ------------------------------------------------------------------ timers
+
+    def _on_t3(self, now: float) -> None:
+        """RFC 9260 §6.3.3 T3-rtx expiry."""
+        self._t3_at = None
+        if not self._outstanding() or self.state not in _DATA_STATES:
+            return
+        self.stats.t3_expirations += 1
+        self._error_count += 1
+        if self._error_count > ASSOCIATION_MAX_RETRANS:
+            # RFC 9260 §8.2/§8.1: peer unreachable
+            self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+            return
+        self._rto = min(self._rto * 2, self.rto_max)
+        self._ssthresh = max(self._cwnd // 2, 4 * MTU)
+        self._cwnd = MTU
+        self._pba = 0
+        self._fast_recovery = False
+        self._rtt_chunk = None  # Karn's algorithm
+        sent = self._sent
+        for i in range(self._sent_head, len(sent)):
+            c = sent[i]
+            if c.acked or c.abandoned:
+                continue
+            if self._check_abandon(c, now):
+                continue
+            self._mark_rtx(c)
+        self._flight = 0
+        self._advance_ack_point()
+        self._t3_at = now + self._rto
+
+    def _on_t2(self, now: float) -> None:
+        self._t2_at = None
+        self._t2_count += 1
+        if self._t2_count > ASSOCIATION_MAX_RETRANS:
+            self._terminate("shutdown timed out")
+            return
+        self._rto = min(self._rto * 2, self.rto_max)
+        if self.state is State.SHUTDOWN_SENT:
+            self._send_shutdown(now)
+        elif self.state is State.SHUTDOWN_ACK_SENT:
+            self._send_shutdown_ack(now)
+
+    # ------------------------------------------------------------------ shutdown
+
+    def _all_sent_and_acked(self) -> bool:
+        return not self._send_queue and not self._outstanding()
+
+    def _maybe_shutdown(self) -> None:
+        if self.state is State.SHUTDOWN_PENDING and self._all_sent_and_acked():
+            self.state = State.SHUTDOWN_SENT
+            self._t2_count = 0
+            self._send_shutdown(self._now)
+
+    def _send_shutdown(self, now: float) -> None:
+        self._ctrl.append(ShutdownChunk(self._rx_cum & 0xFFFFFFFF).encode())
+        self._t2_at = now + self._rto
+
+    def _send_shutdown_ack(self, now: float) -> None:
+        self._outbox.append(
+            encode_packet(
+                self.local_port, self.remote_port, self._peer_vtag, ShutdownAckChunk().encode()
+            )
+        )
+        self._t2_at = now + self._rto
+
+    def _on_shutdown(self, chunk: ShutdownChunk, now: float) -> None:
+        """RFC 9260 §9.2."""
+        if self.state not in _DATA_STATES:
+            return
+        # the SHUTDOWN's cumulative TSN acts like a SACK without gaps
+        self._on_sack(SackChunk(chunk.cumulative_tsn, self._peer_rwnd + self._flight), now)
+        if self.state is State.SHUTDOWN_SENT:
+            # §9.2: SHUTDOWN in SHUTDOWN-SENT -> send SHUTDOWN ACK
+            self.state = State.SHUTDOWN_ACK_SENT
+            self._t2_count = 0
+            self._send_shutdown_ack(now)
+            return
+        self.state = State.SHUTDOWN_RECEIVED
+        self._maybe_shutdown_ack(now)
+
+    def _maybe_shutdown_ack(self, now: float) -> None:
+        if self.state is State.SHUTDOWN_RECEIVED and self._all_sent_and_acked():
+            self.state = State.SHUTDOWN_ACK_SENT
+            self._t2_count = 0
+            self._t3_at = None
+            self._send_shutdown_ack(now)
+
+    # ------------------------------------------------------------------ RE-CONFIG
+
+    def _on_reconfig(self, chunk: ReconfigChunk, now: float) -> None:
+        """RFC 6525 §5.2."""
+        responses: list[ReconfigParam] = []
+        for p in chunk.params:
+            if isinstance(p, OutgoingSsnResetRequest):
+                responses.append(self._on_outgoing_reset(p))
+            elif isinstance(p, ReconfigResponse):
+                self._on_reconfig_response(p, now)
+            elif isinstance(p, IncomingSsnResetRequest | SsnTsnResetRequest | AddStreamsRequest):
+                # requests we do not perform are denied (RFC 6525 §5.2.3-§5.2.6)
+                seq = p.request_seq
+                result = ReconfigResult.DENIED
+                if seq == self._peer_reconfig_seq:
+                    self._peer_reconfig_seq = (seq + 1) & 0xFFFFFFFF
+                elif seq != (self._peer_reconfig_seq - 1) & 0xFFFFFFFF:
+                    result = ReconfigResult.ERROR_BAD_SEQUENCE_NUMBER
+                responses.append(ReconfigResponse(seq, result))
+        if responses:
+            self._ctrl.append(ReconfigChunk(responses).encode())
+
+    def _on_outgoing_reset(self, req: OutgoingSsnResetRequest) -> ReconfigResponse:
+        seq = req.request_seq
+        expected = self._peer_reconfig_seq
+        if seq == (expected - 1) & 0xFFFFFFFF and self._peer_last_result is not None:
+            return self._peer_last_result  # retransmitted request (RFC 6525 §5.2.1)
+        if seq != expected:
+            return ReconfigResponse(seq, ReconfigResult.ERROR_BAD_SEQUENCE_NUMBER)
+        d = (req.last_tsn - self._rx_cum) & 0xFFFFFFFF
+        if 0 < d < _HALF:
+            # RFC 6525 §5.2.2: data up to the last TSN not yet received -> in progress
+            return ReconfigResponse(seq, ReconfigResult.IN_PROGRESS)
+        streams = req.streams or tuple(self._in_ssn.keys() | self._channels.keys())
+        for sid in streams:
+            self._in_ssn.pop(sid, None)
+            pending = self._in_pending.pop(sid, None)
+            if pending:
+                self._rx_bytes -= sum(len(v[1]) for v in pending.values())
+            self._partial.pop(sid, None)
+            ch = self._channels.get(sid)
+            if ch is not None:
+                ch.reset_in = True
+                if ch.state is not ChannelState.CLOSING:
+                    # RFC 8831 §6.7: reset our outgoing stream as well
+                    ch.state = ChannelState.CLOSING
+                    if not ch.reset_out:
+                        self._reset_wanted.add(sid)
+                self._maybe_channel_closed(ch)
+        self._peer_reconfig_seq = (seq + 1) & 0xFFFFFFFF
+        result = ReconfigResponse(seq, ReconfigResult.SUCCESS_PERFORMED)
+        self._peer_last_result = result
+        return result
+
+    def _on_reconfig_response(self, resp: ReconfigResponse, now: float) -> None:
+        req = self._reset_inflight
+        if req is None or resp.response_seq != req.request_seq:
+            return
+        if resp.result == ReconfigResult.IN_PROGRESS:
+            self._reconfig_at = now + self._rto  # retry the same request later
+            return
+        self._reset_inflight = None
+        self._reconfig_at = None
+        self._reconfig_seq = (self._reconfig_seq + 1) & 0xFFFFFFFF
+        ok = resp.result in (
+            ReconfigResult.SUCCESS_PERFORMED,
+            ReconfigResult.SUCCESS_NOTHING_TO_DO,
+        )
+        for sid in req.streams:
+            self._out_ssn.pop(sid, None)
+            ch = self._channels.get(sid)
+            if ch is not None:
+                ch.reset_out = True
+                if not ok:
+                    ch.reset_in = True  # the peer refused: give up on a clean close
+                self._maybe_channel_closed(ch)
+
+    def _maybe_channel_closed(self, ch: _Channel) -> None:
+        if ch.reset_in and ch.reset_out and self._channels.get(ch.stream_id) is ch:
+            del self._channels[ch.stream_id]
+            self._events.append(ChannelClosed(ch.stream_id))
+
+    def _maybe_send_reset(self, now: float) -> None:
+        if self._reset_inflight is not None or not self._reset_wanted:
+            return
+        ready = []
+        for sid in self._reset_wanted:
+            ch = self._channels.get(sid)
+            if ch is None or ch.queued == 0:
+                ready.append(sid)
+        if not ready:
+            return
+        ready.sort()
+        ready = ready[:256]
+        for sid in ready:
+            self._reset_wanted.discard(sid)
+        if not self._peer_reconfig:
+            # peer cannot reset streams: close locally (RFC 8831 §6.7 needs RFC 6525)
+            for sid in ready:
+                ch = self._channels.get(sid)
+                if ch is not None:
+                    ch.reset_in = ch.reset_out = True
+                    self._maybe_channel_closed(ch)
+            return
+        req = OutgoingSsnResetRequest(
+            self._reconfig_seq,
+            (self._peer_reconfig_seq - 1) & 0xFFFFFFFF,
+            (self._next_tsn - 1) & 0xFFFFFFFF,
+            tuple(ready),
+        )
+        self._reset_inflight = req
+        self._ctrl.append(ReconfigChunk([req]).encode())
+        self._reconfig_at = now + self._rto
+
+    # ------------------------------------------------------------------ transmission
+
+    def _sack_chunk(self) -> bytes:
+        cum = self._rx_cum
+        gaps: list[tuple[int, int]] = []
+        if self._rx_above:
+            start = prev = -1
+            for t in sorted(self._rx_above):
+                off = t - cum
+                if off > 0xFFFF:
+                    break
+                if off == prev + 1:
+                    prev = off
+                    continue
+                if start >= 0:
+                    gaps.append((start, prev))
+                    if len(gaps) >= MAX_GAPS_REPORTED:
+                        start = -1
+                        break
+                start = prev = off
+            if start >= 0:
+                gaps.append((start, prev))
+        a_rwnd = max(0, self._rwnd_max - self._rx_bytes - self._event_bytes)
+        dups = self._dups
+        self._dups = []
+        self._sack_due = False
+        self._sack_immediate = False
+        self._sack_at = None
+        self._data_packets_unacked = 0
+        return SackChunk(cum & 0xFFFFFFFF, a_rwnd, gaps, dups).encode()
+
+    def _flush(self, now: float) -> None:
+        if self.state not in _DATA_STATES and self.state is not State.SHUTDOWN_ACK_SENT:
+            if self._ctrl and self._peer_vtag:
+                self._emit_chunks(self._ctrl)
+            self._ctrl = []
+            return
+        if self.state in _DATA_STATES:
+            self._maybe_send_reset(now)
+        chunks: list[bytes] = []
+        if self._sack_immediate or (self._sack_due and self._sack_at is None):
+            chunks.append(self._sack_chunk())
+        if self._ctrl:
+            chunks.extend(self._ctrl)
+            self._ctrl = []
+        if self._forward_tsn_due and self._adv_peer_ack > self._cum_acked:
+            self.stats.forward_tsn_sent += 1
+            chunks.append(self._forward_tsn_chunk())
+        self._forward_tsn_due = False
+        if self.state in (State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED):
+            self._transmit_data(chunks, now)
+        elif chunks:
+            self._emit_chunks(chunks)
+
+    def _emit_chunks(self, chunks: list[bytes]) -> None:
+        """Pack control chunks into packets (no DATA)."""
+        parts: list[bytes] = []
+        size = 0
+        for c in chunks:
+            if size + len(c) > CHUNK_BUDGET and parts:
+                self._emit(parts)
+                parts = []
+                size = 0
+            parts.append(c)
+            size += len(c)
+        if parts:
+            self._emit(parts)
+
+    def _emit(self, parts: list[bytes]) -> None:
+        self._outbox.append(
+            encode_packet(
+                self.local_port,
+                self.remote_port,
+                self._peer_vtag,
+                parts,
+                zero_checksum=self._zero_checksum_tx,
+            )
+        )
+
+    def _transmit_data(self, ctrl: list[bytes], now: float) -> None:
+        parts: list[bytes] = []
+        size = 0
+        for raw in ctrl:
+            if size + len(raw) > CHUNK_BUDGET and parts:
+                self._emit(parts)
+                parts = []
+                size = 0
+            parts.append(raw)
+            size += len(raw)
+        sent_data = False
+        # retransmissions first (RFC 9260 §6.1 / §7.2.4)
+        heap = self._rtx_heap
+        fast = self._fast_rtx_now
+        self._fast_rtx_now = False
+        fast_budget = CHUNK_BUDGET - size if fast else 0
+        while heap:
+            c = heap[0][1]
+            if c.acked or c.abandoned or not c.rtx_pending:
+                heapq.heappop(heap)
+                c.rtx_pending = False
+                continue
+            n = len(c.wire)
+            in_fast = fast_budget >= n
+            if not in_fast and self._flight >= self._cwnd:
+                break
+            if self._check_abandon(c, now):
+                heapq.heappop(heap)
+                c.rtx_pending = False
+                continue
+            heapq.heappop(heap)
+            if in_fast:
+                fast_budget -= n
+            if size + n > CHUNK_BUDGET:
+                self._emit(parts)
+                parts = []
+                size = 0
+            parts.append(c.wire)
+            size += n
+            c.rtx_pending = False
+            c.retransmits += 1
+            c.sent_time = now
+            c.in_flight = True
+            self._flight += c.size
+            self.stats.retransmissions += 1
+            if c is self._rtt_chunk:
+                self._rtt_chunk = None
+            sent_data = True
+        if self._forward_tsn_due:
+            # abandonment while retransmitting moved the ack point
+            self._advance_ack_point()
+            if self._adv_peer_ack > self._cum_acked:
+                fwd = self._forward_tsn_chunk()
+                self.stats.forward_tsn_sent += 1
+                if size + len(fwd) > CHUNK_BUDGET:
+                    self._emit(parts)
+                    parts = []
+                    size = 0
+                parts.append(fwd)
+                size += len(fwd)
+            self._forward_tsn_due = False
+        # new data (RFC 9260 §6.1 A/B)
+        queue = self._send_queue
+        sent_list = self._sent
+        channels = self._channels
+        stats = self.stats
+        while queue and not heap:
+            if self._flight >= self._cwnd:
+                break
+            if len(sent_list) - self._sent_head >= MAX_OUTSTANDING_CHUNKS:
+                break
+            msg = queue[0]
+            if msg.abandoned:
+                queue.popleft()
+                continue
+            if msg.offset == 0 and msg.expires is not None and now >= msg.expires:
+                # RFC 3758 §3.5: never sent and already expired: drop it silently
+                queue.popleft()
+                self._queued_bytes -= len(msg.data)
+                ch = channels.get(msg.stream_id)
+                if ch is not None:
+                    if msg.counted:
+                        ch.buffered -= len(msg.data)
+                    ch.queued -= 1
+                stats.abandoned_messages += 1
+                continue
+            space = CHUNK_BUDGET - size - 16
+            remaining = len(msg.data) - msg.offset
+            if space < remaining and space < MIN_FRAGMENT:
+                self._emit(parts)
+                parts = []
+                size = 0
+                space = CHUNK_BUDGET - 16
+            frag = min(remaining, space & ~3)
+            if self._peer_rwnd < frag and self._flight > 0:
+                break
+            flags = 0
+            if msg.offset == 0:
+                flags |= FLAG_BEGIN
+                if not msg.unordered:
+                    ssn = self._out_ssn.get(msg.stream_id, 0)
+                    msg.ssn = ssn
+                    self._out_ssn[msg.stream_id] = (ssn + 1) & 0xFFFF
+            if msg.unordered:
+                flags |= FLAG_UNORDERED
+            data = msg.data
+            if msg.offset == 0 and frag == remaining:
+                piece = data
+            else:
+                piece = data[msg.offset : msg.offset + frag]
+            msg.offset += frag
+            if msg.offset >= len(data):
+                flags |= FLAG_END
+                queue.popleft()
+                ch = channels.get(msg.stream_id)
+                if ch is not None:
+                    ch.queued -= 1
+            if msg.counted:
+                ch = channels.get(msg.stream_id)
+                if ch is not None:
+                    ch.buffered -= frag
+            self._queued_bytes -= frag
+            tsn = self._next_tsn
+            self._next_tsn = tsn + 1
+            n = 16 + frag
+            wire = (
+                DATA_HEADER.pack(
+                    0, flags, n, tsn & 0xFFFFFFFF, msg.stream_id, max(msg.ssn, 0), msg.ppid
+                )
+                + piece
+                + _PADS[n & 3]
+            )
+            c = _OutChunk(tsn, msg, wire, frag, now)
+            msg.chunks.append(c)
+            sent_list.append(c)
+            self._flight += frag
+            self._peer_rwnd = max(0, self._peer_rwnd - frag)
+            if self._rtt_chunk is None:
+                self._rtt_chunk = c
+            parts.append(wire)
+            size += len(wire)
+            stats.data_chunks_sent += 1
+            sent_data = True
+            if size >= CHUNK_BUDGET - 16 - MIN_FRAGMENT:
+                self._emit(parts)
+                parts = []
+                size = 0
+        if parts:
+            self._emit(parts)
+        if sent_data and self._t3_at is None:
+            self._t3_at = now + self._rto
+
+
+_PADS = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
+_SEND_STATES = frozenset({State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED})
+
+
+def _error_chunk(causes: bytes) -> bytes:
+    """An ERROR chunk around already-encoded error causes (RFC 9260 §3.3.10)."""
+    return struct.pack("!BBH", ChunkType.ERROR, 0, 4 + len(causes)) + causes
+
+
+def _peer_caps(init: InitChunk) -> int:
+    caps = 0
+    for ptype, value in init.params:
+        if ptype == ParamType.FORWARD_TSN_SUPPORTED:
+            caps |= _CAP_FORWARD_TSN
+        elif ptype == ParamType.SUPPORTED_EXTENSIONS:
+            if ChunkType.FORWARD_TSN in value:
+                caps |= _CAP_FORWARD_TSN
+            if ChunkType.RECONFIG in value:
+                caps |= _CAP_RECONFIG
+        elif (
+            ptype == ParamType.ZERO_CHECKSUM_ACCEPTABLE
+            and len(value) == 4
+            and U32.unpack(value)[0] == ZERO_CHECKSUM_EDMID_DTLS
+        ):
+            caps |= _CAP_ZERO_CHECKSUM
+    return caps
+
+
+_KNOWN_INIT_PARAMS = frozenset(
+    {
+        ParamType.STATE_COOKIE,
+        ParamType.COOKIE_PRESERVATIVE,
+        ParamType.SUPPORTED_ADDRESS_TYPES,
+        ParamType.ECN_CAPABLE,
+        ParamType.ZERO_CHECKSUM_ACCEPTABLE,
+        ParamType.SUPPORTED_EXTENSIONS,
+        ParamType.FORWARD_TSN_SUPPORTED,
+        5,  # IPv4 address
+        6,  # IPv6 address
+        11,  # host name (deprecated)
+        0x8002,  # Random (RFC 4895)
+        0x8003,  # Chunk List (RFC 4895)
+        0x8004,  # Requested HMAC Algorithm (RFC 4895)
+        0x8005,  # Padding (RFC 4820)
+        0xC006,  # Adaptation Layer Indication (RFC 5061)
+    }
+)
+
+
+def _filter_params(params: list[Param]) -> tuple[list[Param], list[bytes] | None]:
+    """RFC 9260 §3.2.1: act on the upper two bits of unrecognized parameter types.
+
+    Returns (processed params, encoded unrecognized params to report). The report list is
+    None only if processing must stop entirely (never for INIT/INIT ACK here: "stop" means
+    stop processing further parameters)."""
+    kept: list[Param] = []
+    report: list[bytes] = []
+    for ptype, value in params:
+        if ptype in _KNOWN_INIT_PARAMS:
+            kept.append((ptype, value))
+            continue
+        action = ptype >> 14
+        if action in (1, 3):
+            report.append(encode_tlv(ptype, value))
+        if action in (0, 1):
+            break
+    return kept, report
+
+
+def _describe_abort(chunk: AbortChunk) -> str:
+    if not chunk.causes:
+        return "peer aborted the association"
+    names = []
+    for code, value in chunk.causes:
+        try:
+            name = CauseCode(code).name.lower().replace("_", " ")
+        except ValueError:
+            name = f"cause {code}"
+        if code in (CauseCode.PROTOCOL_VIOLATION, CauseCode.USER_INITIATED_ABORT) and value:
+            name += ": " + value.decode("utf-8", "replace")
+        names.append(name)
+    return "peer aborted the association (" + "; ".join(names) + ")"
+
+
+__all__ = ["Association", "AssociationStats", "ChannelState", "State"]

@@ -1,0 +1,51 @@
+"""Events produced by `sctp.Association.next_event()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationEstablished:
+    """The four-way handshake completed (RFC 9260 §5.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelOpened:
+    """A data channel is usable: ours after DATA_CHANNEL_ACK, theirs on DATA_CHANNEL_OPEN."""
+
+    stream_id: int
+    label: str
+    protocol: str
+    ordered: bool
+    max_retransmits: int | None
+    max_packet_lifetime: int | None
+    priority: int
+    negotiated: bool
+    remote: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A complete user message arrived on `stream_id`."""
+
+    stream_id: int
+    data: bytes
+    binary: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelClosed:
+    """Both directions of the stream were reset (RFC 8831 §6.7)."""
+
+    stream_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationClosed:
+    """The association ended: `error` is None after a graceful SHUTDOWN."""
+
+    error: str | None
+
+
+Event = AssociationEstablished | ChannelOpened | MessageReceived | ChannelClosed | AssociationClosed

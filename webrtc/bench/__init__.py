@@ -1,0 +1,85 @@
+"""`python -m webrtc bench`: our stack and aiortc measured side by side in one run.
+
+Figures (per stack): setup_ms (median of fresh pairs, with _min/_max), throughput_16k_MBps,
+throughput_1k_MBps (reliable ordered channel, buffered-amount backpressure, 1 MB = 10^6 bytes),
+cpu_s_per_MB_16k / _1k (both peers are in this process), rtt_us_median / rtt_us_p99 (64-byte
+ping-pong), connect_many_s (bringing up `connections` concurrent connections) and
+idle_memory_kB_per_connection (RSS growth / connections). As root the run happens inside a private
+network namespace. No test asserts on these numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+
+from webrtc.bench import netns
+from webrtc.bench.common import Figures
+
+_IN_NS = "WEBRTC_BENCH_IN_NETNS"
+
+# (key, label, higher_is_better)
+ROWS: list[tuple[str, str, bool]] = [
+    ("setup_ms", "setup, median (ms)", False),
+    ("setup_ms_min", "setup, min (ms)", False),
+    ("setup_ms_max", "setup, max (ms)", False),
+    ("throughput_16k_MBps", "throughput 16 KiB msgs (MB/s)", True),
+    ("throughput_1k_MBps", "throughput 1 KiB msgs (MB/s)", True),
+    ("cpu_s_per_MB_16k", "CPU s per MB, 16 KiB", False),
+    ("cpu_s_per_MB_1k", "CPU s per MB, 1 KiB", False),
+    ("rtt_us_median", "ping-pong 64 B, median (us)", False),
+    ("rtt_us_p99", "ping-pong 64 B, p99 (us)", False),
+    ("connections", "concurrent connections", True),
+    ("connect_many_s", "time to bring them up (s)", False),
+    ("idle_memory_kB_per_connection", "memory per idle connection (kB)", False),
+]
+
+
+def _table(ours: Figures, theirs: Figures) -> str:
+    lines = [f"{'measurement':36} {'ours':>12} {'aiortc':>12} {'ours/aiortc':>12}"]
+    for key, label, _ in ROWS:
+        a, b = ours.get(key), theirs.get(key)
+        ratio = f"{a / b:12.2f}" if a is not None and b else f"{'-':>12}"
+        fa = f"{a:12.2f}" if a is not None else f"{'-':>12}"
+        fb = f"{b:12.2f}" if b is not None else f"{'-':>12}"
+        lines.append(f"{label:36} {fa} {fb} {ratio}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m webrtc bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, under a minute")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--only", choices=["ours", "aiortc"], help="measure one stack only")
+    parser.add_argument("--no-netns", action="store_true", help="do not enter a private namespace")
+    args = parser.parse_args(argv)
+
+    if not args.no_netns and netns.available() and os.environ.get(_IN_NS) != "1":
+        env = dict(os.environ, **{_IN_NS: "1"})
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        rest = argv if argv is not None else sys.argv[1:]
+        argv_ = [sys.executable, "-m", "webrtc.bench", *rest]
+        return netns.run_inside(argv_, env)
+
+    results: dict[str, Figures] = {"ours": {}, "aiortc": {}}
+    runners: dict[str, Callable[[bool], Figures]] = {}
+    if args.only in (None, "ours"):
+        from webrtc.bench import ours
+
+        runners["ours"] = ours.measure
+    if args.only in (None, "aiortc"):
+        from webrtc.bench import aiortc_side
+
+        runners["aiortc"] = aiortc_side.measure
+    for name, measure in runners.items():
+        print(f"measuring {name} ...", file=sys.stderr, flush=True)
+        results[name] = measure(args.quick)
+    if args.json:
+        print(json.dumps(results, indent=2, sort_keys=True))
+    else:
+        print(_table(results["ours"], results["aiortc"]))
+    return 0

@@ -1,0 +1,5 @@
+import sys
+
+from webrtc.bench import main
+
+sys.exit(main())

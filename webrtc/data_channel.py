@@ -1,0 +1,186 @@
+"""`WebRTCDataChannel`: Godot's PacketPeer over one SCTP stream (RFC 8831 / RFC 8832)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from . import variant
+from .errors import Error
+from .states import ChannelState, WriteMode
+
+if TYPE_CHECKING:
+    from .peer_connection import WebRTCPeerConnection
+
+UNSET_RELIABILITY = 65535  # Godot reports 65535 for an unset maxRetransmits/maxPacketLifeTime
+DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # Godot PacketPeer default
+
+
+class WebRTCDataChannel:
+    """One data channel. Created by `WebRTCPeerConnection.create_data_channel` or received."""
+
+    ChannelState = ChannelState
+    WriteMode = WriteMode
+    STATE_CONNECTING = ChannelState.STATE_CONNECTING
+    STATE_OPEN = ChannelState.STATE_OPEN
+    STATE_CLOSING = ChannelState.STATE_CLOSING
+    STATE_CLOSED = ChannelState.STATE_CLOSED
+    WRITE_MODE_TEXT = WriteMode.WRITE_MODE_TEXT
+    WRITE_MODE_BINARY = WriteMode.WRITE_MODE_BINARY
+
+    def __init__(
+        self,
+        owner: WebRTCPeerConnection | None,
+        label: str,
+        *,
+        protocol: str = "",
+        ordered: bool = True,
+        negotiated: bool = False,
+        channel_id: int = -1,
+        max_retransmits: int | None = None,
+        max_packet_life_time: int | None = None,
+    ) -> None:
+        self._owner = owner
+        self._label = label
+        self._protocol = protocol
+        self._ordered = ordered
+        self._negotiated = negotiated
+        self._id = channel_id
+        self._max_retransmits = max_retransmits
+        self._max_packet_life_time = max_packet_life_time
+        self._state = ChannelState.STATE_CONNECTING
+        self._write_mode = WriteMode.WRITE_MODE_BINARY
+        self._queue: deque[tuple[bytes, bool]] = deque()
+        self._last_was_string = False
+        self._packet_error = Error.OK
+        self._encode_buffer_max_size = DEFAULT_ENCODE_BUFFER_MAX_SIZE
+
+    # -- PacketPeer ---------------------------------------------------------------------------
+
+    def put_packet(self, data: bytes) -> Error:
+        """Send one message: text (PPID 51/56) in WRITE_MODE_TEXT, else binary (PPID 53/57)."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            return Error.ERR_INVALID_PARAMETER
+        if self._state is not ChannelState.STATE_OPEN or self._owner is None:
+            return Error.ERR_UNAVAILABLE
+        return self._owner._channel_send(
+            self._id, bytes(data), self._write_mode is WriteMode.WRITE_MODE_BINARY
+        )
+
+    def get_packet(self) -> bytes:
+        """The oldest received message (b"" and ERR_UNAVAILABLE from get_packet_error if none)."""
+        if not self._queue:
+            self._packet_error = Error.ERR_UNAVAILABLE
+            return b""
+        data, binary = self._queue.popleft()
+        self._last_was_string = not binary
+        self._packet_error = Error.OK
+        return data
+
+    def get_available_packet_count(self) -> int:
+        return len(self._queue)
+
+    def get_packet_error(self) -> Error:
+        return self._packet_error
+
+    def put_var(self, var: Any, full_objects: bool = False) -> Error:
+        """Send `var` in Godot's Variant binary encoding (see `webrtc.variant`); never pickle."""
+        try:
+            payload = variant.encode(var)
+        except variant.VariantError:
+            return Error.ERR_INVALID_PARAMETER
+        if len(payload) > self._encode_buffer_max_size:
+            return Error.ERR_OUT_OF_MEMORY
+        return self.put_packet(payload)
+
+    def get_var(self, allow_objects: bool = False) -> Any:
+        """Decode the next message as a Variant; None (and ERR_INVALID_DATA) if it is not one."""
+        data = self.get_packet()
+        if self._packet_error is not Error.OK:
+            return None
+        try:
+            return variant.decode(data)
+        except variant.VariantError:
+            self._packet_error = Error.ERR_INVALID_DATA
+            return None
+
+    def get_encode_buffer_max_size(self) -> int:
+        return self._encode_buffer_max_size
+
+    def set_encode_buffer_max_size(self, max_size: int) -> None:
+        if isinstance(max_size, int) and 0 < max_size <= 256 * 1024 * 1024:
+            self._encode_buffer_max_size = max_size
+
+    encode_buffer_max_size = property(get_encode_buffer_max_size, set_encode_buffer_max_size)
+
+    # -- WebRTCDataChannel --------------------------------------------------------------------
+
+    def poll(self) -> Error:
+        """Nothing to do: the owning peer connection's poll() moves this channel's data."""
+        return Error.OK
+
+    def close(self) -> None:
+        """Close the channel (RFC 8831 §6.7: outgoing stream reset); STATE_CLOSING until done."""
+        if self._state in (ChannelState.STATE_CLOSING, ChannelState.STATE_CLOSED):
+            return
+        if self._owner is None or not self._owner._channel_close(self):
+            self._state = ChannelState.STATE_CLOSED
+
+    def was_string_packet(self) -> bool:
+        return self._last_was_string
+
+    def get_write_mode(self) -> WriteMode:
+        return self._write_mode
+
+    def set_write_mode(self, write_mode: int) -> None:
+        try:
+            self._write_mode = WriteMode(write_mode)
+        except ValueError:
+            return
+
+    write_mode = property(get_write_mode, set_write_mode)
+
+    def get_ready_state(self) -> ChannelState:
+        return self._state
+
+    def get_label(self) -> str:
+        return self._label
+
+    def get_protocol(self) -> str:
+        return self._protocol
+
+    def get_id(self) -> int:
+        """The SCTP stream id, -1 until assigned (in-band channels before the DTLS role is known)."""
+        return self._id
+
+    def is_ordered(self) -> bool:
+        return self._ordered
+
+    def is_negotiated(self) -> bool:
+        return self._negotiated
+
+    def get_max_retransmits(self) -> int:
+        return UNSET_RELIABILITY if self._max_retransmits is None else self._max_retransmits
+
+    def get_max_packet_life_time(self) -> int:
+        if self._max_packet_life_time is None:
+            return UNSET_RELIABILITY
+        return self._max_packet_life_time
+
+    def get_buffered_amount(self) -> int:
+        """Bytes queued locally and not yet sent."""
+        if self._owner is None or self._id < 0:
+            return 0
+        return self._owner._channel_buffered(self._id)
+
+    def get_max_packet_size(self) -> int:
+        """The largest message the peer accepts (its a=max-message-size; 0 = unlimited)."""
+        if self._owner is None:
+            return 0
+        return self._owner._remote_max_message_size()
+
+    def __repr__(self) -> str:
+        return (
+            f"<WebRTCDataChannel {self._label!r} id={self._id} {self._state.name}"
+            f" queued={len(self._queue)}>"
+        )

@@ -1,0 +1,135 @@
+"""Injectable datagram transport and clock: the only I/O of the stack.
+
+A `DatagramTransport` binds one socket per local host and moves datagrams; `UdpTransport` is the
+real non-blocking UDP implementation, and tests back the same protocol with `tests/netsim.py`.
+A clock is any `() -> float` of monotonic seconds (default `time.monotonic`).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+Address = tuple[str, int]
+Clock = Callable[[], float]
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable: when set to 1/true/yes, gather only on loopback (same as the
+#: configuration key ``"x-loopback-only": True``).
+LOOPBACK_ENV = "WEBRTC_LOOPBACK_ONLY"
+
+_RECV_SIZE = 65536
+_SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+def monotonic_clock() -> float:
+    return time.monotonic()
+
+
+class DatagramTransport(Protocol):
+    """What the peer connection needs from the network."""
+
+    def local_hosts(self) -> list[str]:
+        """IP addresses to gather host candidates on."""
+        ...
+
+    def bind(self, host: str) -> Address:
+        """Bind a socket on `host` (any free port); return its address."""
+        ...
+
+    def send(self, data: bytes, local: Address, remote: Address) -> None:
+        """Send from the socket bound at `local` (best effort; errors are dropped)."""
+        ...
+
+    def receive(self) -> list[tuple[bytes, Address, Address]]:
+        """Every pending datagram as `(data, source, local)`; never blocks."""
+        ...
+
+    def close(self) -> None: ...
+
+
+TransportFactory = Callable[[], DatagramTransport]
+
+
+def env_loopback_only() -> bool:
+    return os.environ.get(LOOPBACK_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def interface_addresses(*, loopback_only: bool = False) -> list[str]:
+    """Local IPs to gather on: `ice.local_interface_addresses()`, else loopback."""
+    if loopback_only:
+        return ["127.0.0.1"]
+    from ice import local_interface_addresses
+
+    return local_interface_addresses() or ["127.0.0.1"]
+
+
+class UdpTransport:
+    """Non-blocking UDP sockets, one per bound host."""
+
+    def __init__(self, *, loopback_only: bool = False, hosts: list[str] | None = None) -> None:
+        self._hosts = hosts
+        self._loopback_only = loopback_only or env_loopback_only()
+        self._sockets: dict[Address, socket.socket] = {}
+
+    def local_hosts(self) -> list[str]:
+        if self._hosts is not None:
+            return list(self._hosts)
+        return interface_addresses(loopback_only=self._loopback_only)
+
+    def bind(self, host: str) -> Address:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, opt, _SOCKET_BUFFER)
+                except OSError:
+                    pass
+            sock.bind((host, 0))
+        except OSError:
+            sock.close()
+            raise
+        addr: Address = (host, sock.getsockname()[1])
+        self._sockets[addr] = sock
+        return addr
+
+    def send(self, data: bytes, local: Address, remote: Address) -> None:
+        sock = self._sockets.get(local)
+        if sock is None:
+            return
+        try:
+            sock.sendto(data, remote)
+        except OSError as exc:  # EAGAIN, unreachable, wrong family: UDP is best effort
+            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                logger.debug("sendto %s -> %s failed: %s", local, remote, exc)
+
+    def receive(self) -> list[tuple[bytes, Address, Address]]:
+        out: list[tuple[bytes, Address, Address]] = []
+        for local, sock in self._sockets.items():
+            recvfrom = sock.recvfrom
+            errors = 0
+            while True:
+                try:
+                    data, src = recvfrom(_RECV_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # e.g. ICMP port unreachable reported once on the socket
+                    errors += 1
+                    if errors > 8:
+                        break
+                    continue
+                out.append((data, (src[0], src[1]), local))
+        return out
+
+    def close(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()

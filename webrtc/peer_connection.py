@@ -1,0 +1,1031 @@
+"""`WebRTCPeerConnection`: Godot's API over sdp + ice + dtls + sctp, driven by `poll()`.
+
+`poll()` is the whole I/O pipeline (str0m's shape): read every pending datagram -> `ice.receive`
+-> DTLS by first byte (RFC 7983 §7: 20..63) -> `dtls.receive` -> application data ->
+`sctp.receive` -> channel events; then fire due timers of every layer, move data down
+(SCTP packets -> DTLS records -> selected ICE pair -> socket) and emit queued signals in order.
+
+Misuse never raises: every method returns the `Error` from the situation table (`errors.py`).
+`create_data_channel` returns `None` on failure; its reason is kept in `last_error`.
+
+Non-Godot extras (keyword-only constructor arguments and a few methods):
+- `transport_factory` (alias `socket_factory`): `() -> webrtc.net.DatagramTransport`;
+  default: real non-blocking UDP sockets (`net.UdpTransport`).
+- `clock`: `() -> float` monotonic seconds (default `time.monotonic`); `rng`: random.Random-like
+  used for non-key randomness (session ids, ICE credentials, transaction ids).
+- `loopback_only`: gather only on 127.0.0.1 (also the configuration key `"x-loopback-only": True`
+  or the environment variable `WEBRTC_LOOPBACK_ONLY=1`).
+- `next_timeout()`: absolute clock time at which `poll()` next has work (for event loops/tests).
+- SSLKEYLOGFILE: when set, DTLS secrets are appended to that file in NSS key-log format.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import random
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import Any, ClassVar
+from urllib.parse import unquote
+
+import dtls
+import ice
+import sctp
+import sdp
+
+from . import jsep
+from .data_channel import WebRTCDataChannel
+from .errors import Error
+from .net import Address, Clock, DatagramTransport, TransportFactory, UdpTransport
+from .net import env_loopback_only, monotonic_clock
+from .signals import Signal
+from .states import (
+    ChannelState,
+    ConnectionState,
+    DtlsPhase,
+    GatheringState,
+    IceGatheringPhase,
+    IcePhase,
+    SctpPhase,
+    SignalingState,
+    connection_state,
+    gathering_state,
+    signaling_state,
+    signaling_transition,
+)
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION_TYPES = ("offer", "answer", "pranswer", "rollback")
+MAX_EARLY_DTLS = 32  # DTLS datagrams kept while the descriptions are incomplete
+MAX_BUFFERED_CANDIDATES = 1000
+_U16_MAX = 65535
+
+
+def _is_dtls(first_byte: int) -> bool:
+    return 20 <= first_byte <= 63  # RFC 7983 §7
+
+
+class WebRTCPeerConnection:
+    """A WebRTC peer connection with data channels only (Godot's `WebRTCPeerConnection`)."""
+
+    ConnectionState = ConnectionState
+    GatheringState = GatheringState
+    SignalingState = SignalingState
+
+    STATE_NEW = ConnectionState.STATE_NEW
+    STATE_CONNECTING = ConnectionState.STATE_CONNECTING
+    STATE_CONNECTED = ConnectionState.STATE_CONNECTED
+    STATE_DISCONNECTED = ConnectionState.STATE_DISCONNECTED
+    STATE_FAILED = ConnectionState.STATE_FAILED
+    STATE_CLOSED = ConnectionState.STATE_CLOSED
+    GATHERING_STATE_NEW = GatheringState.GATHERING_STATE_NEW
+    GATHERING_STATE_GATHERING = GatheringState.GATHERING_STATE_GATHERING
+    GATHERING_STATE_COMPLETE = GatheringState.GATHERING_STATE_COMPLETE
+    SIGNALING_STATE_STABLE = SignalingState.SIGNALING_STATE_STABLE
+    SIGNALING_STATE_HAVE_LOCAL_OFFER = SignalingState.SIGNALING_STATE_HAVE_LOCAL_OFFER
+    SIGNALING_STATE_HAVE_REMOTE_OFFER = SignalingState.SIGNALING_STATE_HAVE_REMOTE_OFFER
+    SIGNALING_STATE_HAVE_LOCAL_PRANSWER = SignalingState.SIGNALING_STATE_HAVE_LOCAL_PRANSWER
+    SIGNALING_STATE_HAVE_REMOTE_PRANSWER = SignalingState.SIGNALING_STATE_HAVE_REMOTE_PRANSWER
+    SIGNALING_STATE_CLOSED = SignalingState.SIGNALING_STATE_CLOSED
+
+    # set_default_extension: the class `WebRTCPeerConnection()` builds (Godot's static default).
+    _default_extension: ClassVar[type[WebRTCPeerConnection] | None] = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> WebRTCPeerConnection:
+        target = WebRTCPeerConnection._default_extension
+        if cls is WebRTCPeerConnection and target is not None:
+            return object.__new__(target)  # Python then runs target.__init__(*args, **kwargs)
+        return object.__new__(cls)
+
+    @staticmethod
+    def set_default_extension(extension_class: Any) -> None:
+        """Make `WebRTCPeerConnection()` build `extension_class` (a class or its name; None resets)."""
+        from .extension import WebRTCPeerConnectionExtension, find_extension_class
+
+        if extension_class is None:
+            WebRTCPeerConnection._default_extension = None
+            return
+        if isinstance(extension_class, str):
+            found = find_extension_class(extension_class)
+            if found is None:
+                logger.error("set_default_extension: no extension class named %r", extension_class)
+                return
+            extension_class = found
+        if isinstance(extension_class, type) and issubclass(
+            extension_class, WebRTCPeerConnectionExtension
+        ):
+            WebRTCPeerConnection._default_extension = extension_class
+        else:
+            logger.error("set_default_extension: %r is not an extension class", extension_class)
+
+    def __init__(
+        self,
+        *,
+        transport_factory: TransportFactory | None = None,
+        socket_factory: TransportFactory | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        loopback_only: bool = False,
+    ) -> None:
+        self.session_description_created = Signal("session_description_created")
+        self.ice_candidate_created = Signal("ice_candidate_created")
+        self.data_channel_received = Signal("data_channel_received")
+        self._transport_factory = transport_factory or socket_factory
+        self._clock: Clock = clock or monotonic_clock
+        self._rng: random.Random = rng if rng is not None else random.Random()
+        self._ctor_loopback_only = loopback_only
+        self._certificate: dtls.Certificate | None = None
+        self.last_error = Error.OK
+        self._in_poll = False
+        self._closed = False
+        self._reset({"stun": [], "turn": [], "loopback": False})
+
+    # -- internal state ---------------------------------------------------------------------
+
+    def _reset(self, config: dict[str, Any]) -> None:
+        self._stun_servers: list[Address] = config["stun"]
+        self._turn_servers: list[ice.TurnServer] = config["turn"]
+        self._loopback_only = bool(config["loopback"]) or self._ctor_loopback_only
+        self._closed = False
+        self._signaling = SignalingState.SIGNALING_STATE_STABLE
+        self._agent: ice.Agent | None = None
+        self._transport: DatagramTransport | None = None
+        self._gathering_started = False
+        self._dtls: dtls.Connection | None = None
+        self._dtls_phase = DtlsPhase.NEW
+        self._dtls_started = False
+        self._sctp: sctp.Association | None = None
+        self._sctp_phase = SctpPhase.NEW
+        self._we_offered: bool | None = None
+        self._local: jsep.LocalParameters | None = None
+        self._created: dict[str, str] = {}  # type -> last description text we created
+        self._applied_local: str | None = None
+        self._remote: jsep.RemoteDescription | None = None
+        self._buffered_candidates: list[tuple[str, int, str]] = []
+        self._remote_end_of_candidates = False
+        self._channels: list[WebRTCDataChannel] = []
+        self._by_sid: dict[int, WebRTCDataChannel] = {}
+        self._emit_queue: deque[tuple[Signal, tuple[Any, ...]]] = deque()
+        self._early_dtls: list[bytes] = []
+        self._session_id = self._rng.getrandbits(62)
+        self._session_version = 1
+        self._dirty = False
+
+    def _teardown(self, *, graceful: bool) -> None:
+        """Close every layer and the sockets (used by close() and initialize())."""
+        for ch in self._channels:
+            ch._state = ChannelState.STATE_CLOSED
+        if graceful:
+            try:
+                if self._sctp is not None and self._sctp_phase is SctpPhase.ESTABLISHED:
+                    self._sctp.close()  # RFC 9260 §9.2 SHUTDOWN
+                    self._move_sctp_down()
+                if self._dtls is not None and self._dtls_phase is DtlsPhase.CONNECTED:
+                    self._dtls.close()  # RFC 5246 §7.2.1 close_notify
+                self._move_dtls_down()
+            except Exception:  # a layer bug must not stop close()
+                logger.exception("error while closing the connection")
+        if self._agent is not None:
+            try:
+                self._agent.close()
+            except Exception:
+                logger.exception("error while closing the ICE agent")
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        self._emit_queue.clear()
+
+    # -- Godot API ------------------------------------------------------------------------------
+
+    def initialize(self, configuration: dict[str, Any] | None = None) -> Error:
+        """Close any previous connection and start over in STATE_NEW with `configuration`."""
+        if configuration is None:
+            configuration = {}
+        if not isinstance(configuration, dict):
+            return Error.ERR_INVALID_PARAMETER
+        parsed: dict[str, Any] = {"stun": [], "turn": [], "loopback": False}
+        err = _parse_configuration(configuration, parsed)
+        if err is not Error.OK:
+            return err
+        self._teardown(graceful=True)
+        self._reset(parsed)
+        return Error.OK
+
+    def create_data_channel(
+        self, label: str, options: dict[str, Any] | None = None
+    ) -> WebRTCDataChannel | None:
+        """A new channel, or None (reason in `last_error`). See `_parse_channel_options`."""
+        if self._closed:
+            return self._channel_failure(Error.ERR_UNCONFIGURED)
+        if options is None:
+            options = {}
+        if not isinstance(label, str) or not isinstance(options, dict):
+            return self._channel_failure(Error.ERR_INVALID_PARAMETER)
+        parsed = _parse_channel_options(label, options)
+        if parsed is None:
+            return self._channel_failure(Error.ERR_INVALID_PARAMETER)
+        state = self.get_connection_state()
+        if state in (ConnectionState.STATE_FAILED, ConnectionState.STATE_CLOSED):
+            return self._channel_failure(Error.FAILED)
+        if parsed["negotiated"]:
+            cid = parsed["id"]
+            for ch in self._channels:
+                if ch._negotiated or ch._id >= 0:
+                    if ch._id == cid and ch._state is not ChannelState.STATE_CLOSED:
+                        return self._channel_failure(Error.ERR_ALREADY_IN_USE)
+        channel = WebRTCDataChannel(
+            self,
+            label,
+            protocol=parsed["protocol"],
+            ordered=parsed["ordered"],
+            negotiated=parsed["negotiated"],
+            channel_id=parsed["id"] if parsed["negotiated"] else -1,
+            max_retransmits=parsed["max_retransmits"],
+            max_packet_life_time=parsed["max_packet_life_time"],
+        )
+        if self._sctp is not None and not self._open_on_sctp(channel):
+            return self._channel_failure(Error.ERR_ALREADY_IN_USE)
+        self._channels.append(channel)
+        self.last_error = Error.OK
+        return channel
+
+    def _channel_failure(self, err: Error) -> None:
+        self.last_error = err
+        logger.debug("create_data_channel failed: %s", err.name)
+        return None
+
+    def create_offer(self) -> Error:
+        """Create an offer; `session_description_created("offer", sdp)` follows from poll()."""
+        if self._closed:
+            return Error.ERR_UNCONFIGURED
+        if not self._channels:
+            return Error.FAILED
+        if self.get_connection_state() is not ConnectionState.STATE_NEW:
+            return Error.FAILED
+        if self._signaling not in (
+            SignalingState.SIGNALING_STATE_STABLE,
+            SignalingState.SIGNALING_STATE_HAVE_LOCAL_OFFER,
+        ):
+            return Error.FAILED
+        if self._agent is None:
+            self._create_agent(controlling=True)  # RFC 8445 §6.1.1: the offerer controls
+        agent = self._agent
+        assert agent is not None
+        self._we_offered = True
+        self._local = jsep.LocalParameters(
+            session_id=self._session_id,
+            session_version=self._session_version,
+            ice_ufrag=agent.local_ufrag,
+            ice_pwd=agent.local_pwd,
+            fingerprint=self._fingerprint(),
+            setup="actpass",  # RFC 8842 §5.2: the offerer MUST use actpass
+        )
+        self._session_version += 1
+        text = jsep.write_description(self._local)
+        self._created["offer"] = text
+        self._queue_signal(self.session_description_created, "offer", text)
+        return Error.OK
+
+    def set_local_description(self, type: str, sdp: str) -> Error:  # noqa: A002 (Godot's name)
+        """Apply a description created by this connection (`offer`, `answer`, `pranswer`)."""
+        if self._closed:
+            return Error.ERR_UNCONFIGURED
+        if not isinstance(type, str) or not isinstance(sdp, str) or type not in DESCRIPTION_TYPES:
+            return Error.ERR_INVALID_PARAMETER
+        if type == "rollback":
+            return self._rollback("local")
+        created = self._created.get("answer" if type == "pranswer" else type)
+        if created is None or jsep.local_ufrag(sdp) != jsep.local_ufrag(created):
+            return Error.ERR_INVALID_PARAMETER  # only our own descriptions can be applied locally
+        if sdp == self._applied_local and type == "offer" and self._signaling is (
+            SignalingState.SIGNALING_STATE_HAVE_LOCAL_OFFER
+        ):
+            return Error.OK  # re-applying the current offer is harmless
+        nxt = signaling_transition(self._signaling, "local", type)
+        if nxt is None:
+            if sdp == self._applied_local:
+                return Error.OK  # re-applying our current answer is harmless
+            return Error.ERR_INVALID_PARAMETER
+        self._signaling = nxt
+        self._applied_local = sdp
+        self._dirty = True
+        self._start_gathering()
+        if type in ("answer", "pranswer"):
+            self._start_transports()
+        return Error.OK
+
+    def set_remote_description(self, type: str, sdp: str) -> Error:  # noqa: A002
+        """Apply the peer's description; with `offer`, an answer is created and emitted."""
+        if self._closed:
+            return Error.ERR_UNCONFIGURED
+        if not isinstance(type, str) or not isinstance(sdp, str) or type not in DESCRIPTION_TYPES:
+            return Error.ERR_INVALID_PARAMETER
+        if type == "rollback":
+            return self._rollback("remote")
+        try:
+            remote = jsep.parse_description(type, sdp)
+        except jsep.JsepError as exc:
+            logger.info("rejected remote %s: %s", type, exc)
+            return Error.ERR_INVALID_DATA
+        except Exception:  # a bug in a parser must not escape the API
+            logger.exception("remote %s could not be parsed", type)
+            return Error.ERR_INVALID_DATA
+        nxt = signaling_transition(self._signaling, "remote", type)
+        if nxt is None:
+            return Error.ERR_INVALID_PARAMETER
+        if self._remote is not None and (remote.ice_ufrag, remote.ice_pwd) != (
+            self._remote.ice_ufrag,
+            self._remote.ice_pwd,
+        ):
+            if self._dtls is not None:
+                logger.warning("ICE restart is not supported")
+                return Error.ERR_UNAVAILABLE
+        if type == "offer":
+            if self._we_offered:
+                return Error.ERR_INVALID_PARAMETER
+            self._we_offered = False
+            if self._agent is None:
+                self._create_agent(controlling=False)
+        elif not self._we_offered:
+            return Error.ERR_INVALID_PARAMETER
+        self._signaling = nxt
+        self._remote = remote
+        self._dirty = True
+        agent = self._agent
+        assert agent is not None
+        agent.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd)
+        for cand in remote.candidates:
+            self._apply_remote_candidate(cand)
+        pending, self._buffered_candidates = self._buffered_candidates, []
+        for media, index, name in pending:
+            err = self._add_candidate_now(media, index, name)
+            if err is not Error.OK:
+                logger.info("dropped buffered candidate %r: %s", name, err.name)
+        if remote.end_of_candidates or self._remote_end_of_candidates:
+            agent.add_remote_candidate(None)
+        if type == "offer":
+            self._create_answer(remote)
+        else:
+            self._start_transports()
+        return Error.OK
+
+    def add_ice_candidate(self, media: str, index: int, name: str) -> Error:
+        """Add a remote candidate (`candidate:...`, with or without `a=`); "" = end-of-candidates."""
+        if self._closed:
+            return Error.ERR_UNCONFIGURED
+        if (
+            not isinstance(media, str)
+            or not isinstance(name, str)
+            or not isinstance(index, int)
+            or isinstance(index, bool)
+            or index < 0
+        ):
+            return Error.ERR_INVALID_PARAMETER
+        text = name.strip()
+        if text.startswith("a="):
+            text = text[2:]
+        if text and text != "end-of-candidates":
+            try:
+                sdp.Candidate.parse(text)
+            except Exception:
+                return Error.ERR_INVALID_DATA
+        if self._remote is None:
+            if len(self._buffered_candidates) >= MAX_BUFFERED_CANDIDATES:
+                return Error.ERR_OUT_OF_MEMORY
+            self._buffered_candidates.append((media, index, text))
+            return Error.OK
+        return self._add_candidate_now(media, index, text)
+
+    def _add_candidate_now(self, media: str, index: int, text: str) -> Error:
+        remote = self._remote
+        agent = self._agent
+        assert remote is not None and agent is not None
+        if media:
+            if media != remote.mid:
+                return Error.ERR_INVALID_PARAMETER
+        elif index != remote.mline_index:
+            return Error.ERR_INVALID_PARAMETER
+        if not text or text == "end-of-candidates":
+            self._remote_end_of_candidates = True
+            agent.add_remote_candidate(None)
+            self._dirty = True
+            return Error.OK
+        return self._apply_remote_candidate(text)
+
+    def _apply_remote_candidate(self, text: str) -> Error:
+        try:
+            cand = sdp.Candidate.parse(text)
+        except Exception:
+            return Error.ERR_INVALID_DATA
+        if cand.transport.lower() != "udp" or cand.component != 1:
+            return Error.OK  # RFC 8839 §5.1: data channels use one UDP component; others ignored
+        try:
+            ipaddress.ip_address(cand.address)
+        except ValueError:
+            # mDNS (.local) or DNS names are not resolved; the peer is learned as
+            # peer-reflexive from its checks (RFC 8445 §7.3.1.3).
+            logger.debug("ignoring candidate with a hostname: %s", cand.address)
+            return Error.OK
+        assert self._agent is not None
+        self._agent.add_remote_candidate(cand)
+        self._dirty = True
+        return Error.OK
+
+    def poll(self) -> Error:
+        """Do all pending I/O and timers, then emit queued signals in order. Never blocks."""
+        if self._closed:
+            return Error.ERR_UNCONFIGURED
+        if self._in_poll:
+            return Error.ERR_BUSY  # called again from a signal handler
+        self._in_poll = True
+        try:
+            self._dirty = False
+            if self._agent is not None:
+                self._step(self._clock())
+            while self._emit_queue and not self._closed:
+                signal, args = self._emit_queue.popleft()
+                signal.emit(*args)
+        except Exception:
+            logger.exception("internal error in poll(); the connection has failed")
+            self._dtls_phase = DtlsPhase.FAILED
+            return Error.ERR_BUG
+        finally:
+            self._in_poll = False
+        return Error.OK
+
+    def close(self) -> None:
+        """Close every channel and the transport; the states become CLOSED."""
+        if self._closed:
+            return
+        self._teardown(graceful=True)
+        self._closed = True
+
+    def get_connection_state(self) -> ConnectionState:
+        ice_phase = None
+        if self._agent is not None:
+            ice_phase = _ice_phase(self._agent.state)
+        return connection_state(
+            closed=self._closed, ice=ice_phase, dtls=self._dtls_phase, sctp=self._sctp_phase
+        )
+
+    def get_gathering_state(self) -> GatheringState:
+        if self._agent is None or not self._gathering_started:
+            return gathering_state(None)
+        return gathering_state(_gathering_phase(self._agent.gathering_state))
+
+    def get_signaling_state(self) -> SignalingState:
+        return signaling_state(self._signaling, closed=self._closed)
+
+    # -- extras ---------------------------------------------------------------------------------
+
+    def next_timeout(self) -> float | None:
+        """Clock time at which poll() next has work (now if something is pending); None = idle."""
+        if self._closed:
+            return None
+        if self._dirty or self._emit_queue:
+            return self._clock()
+        best: float | None = None
+        for layer in (self._agent, self._dtls, self._sctp):
+            if layer is None:
+                continue
+            t = layer.next_timeout()
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+    # -- pipeline -------------------------------------------------------------------------------
+
+    def _step(self, now: float) -> None:
+        agent = self._agent
+        assert agent is not None
+        transport = self._transport
+        if transport is not None:
+            dtls_conn = self._dtls
+            for data, src, local in transport.receive():
+                payload = agent.receive(data, src, now, local)
+                if payload is None or not payload:
+                    continue
+                if _is_dtls(payload[0]):
+                    if dtls_conn is not None:
+                        dtls_conn.receive(payload, now)
+                    elif len(self._early_dtls) < MAX_EARLY_DTLS:
+                        self._early_dtls.append(payload)
+                # RFC 7983: 0..3 STUN is the agent's, 128..191 RTP/RTCP is not supported here
+        t = agent.next_timeout()
+        if t is not None and t <= now:
+            agent.handle_timeout(now)
+        if self._dtls is not None:
+            t = self._dtls.next_timeout()
+            if t is not None and t <= now:
+                self._dtls.handle_timeout(now)
+        if self._sctp is not None:
+            t = self._sctp.next_timeout()
+            if t is not None and t <= now:
+                self._sctp.handle_timeout(now)
+        self._drain_events(now)
+        self._move_sctp_down()
+        self._move_dtls_down()
+
+    def _drain_events(self, now: float) -> None:
+        agent = self._agent
+        assert agent is not None
+        ev: Any
+        while (ev := agent.next_event()) is not None:
+            if isinstance(ev, ice.CandidateGathered):
+                local = self._local
+                assert local is not None
+                self._queue_signal(
+                    self.ice_candidate_created, local.mid, local.mline_index, str(ev.candidate)
+                )
+            elif isinstance(ev, ice.StateChanged | ice.SelectedPairChanged):
+                self._maybe_start_dtls(now)
+        conn = self._dtls
+        if conn is not None:
+            assoc = self._sctp
+            while (ev := conn.next_event()) is not None:
+                if isinstance(ev, dtls.ApplicationData):
+                    if assoc is not None and self._sctp_phase is not SctpPhase.NEW:
+                        assoc.receive(ev.data, now)
+                elif isinstance(ev, dtls.HandshakeCompleted):
+                    self._dtls_phase = DtlsPhase.CONNECTED
+                    if assoc is not None and self._sctp_phase is SctpPhase.NEW:
+                        self._sctp_phase = SctpPhase.CONNECTING
+                        assoc.connect(now)  # RFC 8261 §4: both ends start SCTP over DTLS
+                elif isinstance(ev, dtls.ConnectionTerminated):
+                    self._on_dtls_terminated(ev.error)
+        assoc = self._sctp
+        if assoc is not None:
+            by_sid = self._by_sid
+            while (ev := assoc.next_event()) is not None:
+                if isinstance(ev, sctp.MessageReceived):
+                    ch = by_sid.get(ev.stream_id)
+                    if ch is not None:
+                        ch._queue.append((ev.data, ev.binary))
+                elif isinstance(ev, sctp.ChannelOpened):
+                    self._on_channel_opened(ev)
+                elif isinstance(ev, sctp.ChannelClosed):
+                    ch = by_sid.pop(ev.stream_id, None)
+                    if ch is not None:
+                        ch._state = ChannelState.STATE_CLOSED
+                elif isinstance(ev, sctp.AssociationEstablished):
+                    self._sctp_phase = SctpPhase.ESTABLISHED
+                elif isinstance(ev, sctp.AssociationClosed):
+                    self._on_association_closed(ev.error)
+
+    def _move_sctp_down(self) -> None:
+        assoc, conn = self._sctp, self._dtls
+        if assoc is None or conn is None or self._dtls_phase is not DtlsPhase.CONNECTED:
+            return
+        send = conn.send
+        for packet in assoc.datagrams_to_send():
+            send(packet)
+
+    def _move_dtls_down(self) -> None:
+        agent = self._agent
+        if agent is None:
+            return
+        conn = self._dtls
+        if conn is not None:
+            send = agent.send
+            for record in conn.datagrams_to_send():
+                send(record)
+        transport = self._transport
+        out = agent.datagrams_to_send()
+        if transport is not None:
+            tsend = transport.send
+            for data, local, remote in out:
+                tsend(data, local, remote)
+
+    # -- layer setup ----------------------------------------------------------------------------
+
+    def _create_agent(self, *, controlling: bool) -> None:
+        self._agent = ice.Agent(
+            controlling=controlling,
+            rng=self._rng,
+            stun_servers=list(self._stun_servers),
+            turn_servers=list(self._turn_servers),
+        )
+
+    def _fingerprint(self) -> str:
+        if self._certificate is None:
+            self._certificate = dtls.Certificate.generate()
+        return "sha-256 " + self._certificate.fingerprint("sha-256")
+
+    def _create_answer(self, remote: jsep.RemoteDescription) -> None:
+        agent = self._agent
+        assert agent is not None
+        # RFC 8842 §5.3: answer actpass with active (we become the DTLS client).
+        setup = "passive" if remote.setup == "active" else "active"
+        self._local = jsep.LocalParameters(
+            session_id=self._session_id,
+            session_version=self._session_version,
+            ice_ufrag=agent.local_ufrag,
+            ice_pwd=agent.local_pwd,
+            fingerprint=self._fingerprint(),
+            setup=setup,
+            mid=remote.mid or "0",
+            legacy_sctpmap=remote.legacy_sctpmap,
+            mline_index=remote.mline_index,
+            other_sections=list(remote.other_sections),
+        )
+        self._session_version += 1
+        text = jsep.write_description(self._local)
+        self._created["answer"] = text
+        self._queue_signal(self.session_description_created, "answer", text)
+
+    def _start_gathering(self) -> None:
+        if self._gathering_started:
+            return
+        agent = self._agent
+        assert agent is not None
+        self._gathering_started = True
+        if self._transport_factory is not None:
+            transport = self._transport_factory()
+        else:
+            transport = UdpTransport(loopback_only=self._loopback_only or env_loopback_only())
+        self._transport = transport
+        addresses: list[Address] = []
+        for host in transport.local_hosts():
+            try:
+                addresses.append(transport.bind(host))
+            except OSError as exc:
+                logger.warning("cannot bind a UDP socket on %s: %s", host, exc)
+        if not addresses:
+            logger.error("no local address could be bound; gathering finds no host candidate")
+        agent.gather(addresses, self._clock())
+
+    def _start_transports(self) -> None:
+        """Create DTLS + SCTP once both descriptions are known (roles are then fixed)."""
+        if self._dtls is not None or self._remote is None or self._local is None:
+            return
+        remote = self._remote
+        is_client = jsep.dtls_is_client(
+            we_offered=bool(self._we_offered), remote_setup=remote.setup
+        )
+        if self._certificate is None:
+            self._fingerprint()
+        assert self._certificate is not None
+        keylog: Callable[[str], None] | None = None
+        keylog_path = os.environ.get("SSLKEYLOGFILE")
+        if keylog_path:
+            keylog = _keylog_writer(keylog_path)
+        self._dtls = dtls.Connection(
+            is_client=is_client,
+            certificate=self._certificate,
+            remote_fingerprints=list(remote.fingerprints),
+            rng=self._rng,
+            keylog=keylog,
+        )
+        self._dtls_phase = DtlsPhase.CONNECTING
+        self._sctp = sctp.Association(
+            is_client=is_client,
+            local_port=self._local.sctp_port,
+            remote_port=remote.sctp_port,
+            max_message_size=self._local.max_message_size,
+            rng=self._rng,
+        )
+        self._sctp.set_remote_max_message_size(remote.max_message_size)
+        for ch in self._channels:
+            if ch._state is ChannelState.STATE_CONNECTING:
+                self._open_on_sctp(ch)
+        now = self._clock()
+        early, self._early_dtls = self._early_dtls, []
+        for data in early:
+            self._dtls.receive(data, now)
+        self._maybe_start_dtls(now)
+
+    def _maybe_start_dtls(self, now: float) -> None:
+        conn, agent = self._dtls, self._agent
+        if conn is None or agent is None or self._dtls_started:
+            return
+        if _ice_phase(agent.state) not in (IcePhase.CONNECTED, IcePhase.COMPLETED):
+            return
+        self._dtls_started = True
+        conn.start(now)  # the client sends its ClientHello now; a server waits for it
+
+    def _open_on_sctp(self, ch: WebRTCDataChannel) -> bool:
+        assoc = self._sctp
+        assert assoc is not None
+        try:
+            sid = assoc.open_channel(
+                ch._label,
+                protocol=ch._protocol,
+                ordered=ch._ordered,
+                max_retransmits=ch._max_retransmits,
+                max_packet_lifetime=ch._max_packet_life_time,
+                negotiated_id=ch._id if ch._negotiated else None,
+            )
+        except sctp.SctpError as exc:
+            logger.warning("cannot open channel %r: %s", ch._label, exc)
+            ch._state = ChannelState.STATE_CLOSED
+            return False
+        ch._id = sid
+        self._by_sid[sid] = ch
+        self._dirty = True
+        return True
+
+    # -- layer events ---------------------------------------------------------------------------
+
+    def _on_channel_opened(self, ev: Any) -> None:
+        ch = self._by_sid.get(ev.stream_id)
+        if ch is not None and not ev.remote:
+            if ch._state is ChannelState.STATE_CONNECTING:
+                ch._state = ChannelState.STATE_OPEN
+            return
+        if ch is not None:
+            return  # already known (negotiated pair or duplicate OPEN)
+        # RFC 8832 §6: the peer opened an in-band channel.
+        max_rtx = ev.max_retransmits
+        lifetime = ev.max_packet_lifetime
+        ch = WebRTCDataChannel(
+            self,
+            ev.label,
+            protocol=ev.protocol,
+            ordered=ev.ordered,
+            negotiated=bool(ev.negotiated),
+            channel_id=ev.stream_id,
+            max_retransmits=max_rtx,
+            max_packet_life_time=lifetime,
+        )
+        ch._state = ChannelState.STATE_OPEN
+        self._channels.append(ch)
+        self._by_sid[ev.stream_id] = ch
+        self._queue_signal(self.data_channel_received, ch)
+
+    def _on_dtls_terminated(self, error: Exception | None) -> None:
+        if error is None:
+            logger.info("peer closed the DTLS connection (close_notify)")
+            self._dtls_phase = DtlsPhase.CLOSED
+            self._close_channels()
+            if self._agent is not None:
+                self._agent.close()  # nothing more to check; avoids a later consent failure
+        else:
+            logger.warning("DTLS failed: %r", error)
+            self._dtls_phase = DtlsPhase.FAILED
+            self._close_channels()
+
+    def _on_association_closed(self, error: str | None) -> None:
+        self._close_channels()
+        if error is None or "user initiated abort" in error.lower():
+            # Graceful SHUTDOWN, or the peer closed on purpose (browsers ABORT on close()).
+            self._sctp_phase = SctpPhase.CLOSED
+        else:
+            logger.warning("SCTP association lost: %s", error)
+            self._sctp_phase = SctpPhase.FAILED
+
+    def _close_channels(self) -> None:
+        for ch in self._channels:
+            ch._state = ChannelState.STATE_CLOSED
+        self._by_sid.clear()
+
+    def _rollback(self, side: str) -> Error:
+        nxt = signaling_transition(self._signaling, side, "rollback")
+        if nxt is None:
+            return Error.ERR_INVALID_PARAMETER
+        self._signaling = nxt
+        if side == "remote" and self._dtls is None:
+            self._remote = None
+            self._created.pop("answer", None)
+            if not self._gathering_started and self._agent is not None:
+                self._agent.close()
+                self._agent = None
+                self._we_offered = None
+        elif side == "local" and self._dtls is None:
+            self._created.pop("offer", None)
+            self._applied_local = None
+        return Error.OK
+
+    def _queue_signal(self, signal: Signal, *args: Any) -> None:
+        self._emit_queue.append((signal, args))
+
+    # -- data channel hooks ---------------------------------------------------------------------
+
+    def _channel_send(self, sid: int, data: bytes, binary: bool) -> Error:
+        assoc = self._sctp
+        if assoc is None or self._closed:
+            return Error.ERR_UNAVAILABLE
+        limit = self._remote.max_message_size if self._remote is not None else 0
+        if limit and len(data) > limit:
+            return Error.ERR_INVALID_PARAMETER  # RFC 8841 §6.1 max-message-size
+        if not binary:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return Error.ERR_INVALID_PARAMETER
+        try:
+            assoc.send(sid, data, binary=binary)
+        except sctp.MessageTooLarge:
+            return Error.ERR_INVALID_PARAMETER
+        except sctp.ChannelNotOpen:
+            return Error.ERR_UNAVAILABLE
+        except sctp.SendBufferFull:
+            return Error.ERR_BUSY  # the local send buffer is full; retry after poll()
+        except sctp.SctpError as exc:
+            logger.warning("send failed: %s", exc)
+            return Error.FAILED
+        self._dirty = True
+        return Error.OK
+
+    def _channel_close(self, ch: WebRTCDataChannel) -> bool:
+        """Start closing `ch`; False when it can be closed at once (never opened)."""
+        assoc = self._sctp
+        if assoc is None or self._closed or ch._id < 0 or self._by_sid.get(ch._id) is not ch:
+            return False
+        try:
+            assoc.close_channel(ch._id)  # RFC 8831 §6.7: reset the outgoing stream
+        except sctp.SctpError as exc:
+            logger.info("close_channel(%d): %s", ch._id, exc)
+            self._by_sid.pop(ch._id, None)
+            return False
+        ch._state = ChannelState.STATE_CLOSING
+        self._dirty = True
+        return True
+
+    def _channel_buffered(self, sid: int) -> int:
+        assoc = self._sctp
+        if assoc is None:
+            return 0
+        return int(assoc.buffered_amount(sid))
+
+    def _remote_max_message_size(self) -> int:
+        if self._remote is None:
+            return jsep.DEFAULT_REMOTE_MAX_MESSAGE_SIZE
+        return self._remote.max_message_size
+
+
+def _ice_phase(state: Any) -> IcePhase:
+    try:
+        return IcePhase[state.name]
+    except (KeyError, AttributeError):
+        return IcePhase.NEW
+
+
+def _gathering_phase(state: Any) -> IceGatheringPhase:
+    try:
+        return IceGatheringPhase[state.name]
+    except (KeyError, AttributeError):
+        return IceGatheringPhase.NEW
+
+
+def _keylog_writer(path: str) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        try:
+            with open(path, "a", encoding="ascii") as f:
+                f.write(line.rstrip("\n") + "\n")
+        except OSError as exc:
+            logger.warning("cannot write SSLKEYLOGFILE %s: %s", path, exc)
+
+    return write
+
+
+def _parse_channel_options(label: str, options: dict[str, Any]) -> dict[str, Any] | None:
+    """create_data_channel options as API.md defines them; None when invalid."""
+
+    def get_int(key: str, low: int, high: int) -> int | None | bool:
+        value = options.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return False
+        return value
+
+    negotiated = options.get("negotiated", False)
+    ordered = options.get("ordered", True)
+    protocol = options.get("protocol", "")
+    if not isinstance(negotiated, bool) or not isinstance(ordered, bool):
+        return None
+    if not isinstance(protocol, str):
+        return None
+    if len(label.encode("utf-8", "surrogatepass")) > _U16_MAX:
+        return None
+    if len(protocol.encode("utf-8", "surrogatepass")) > _U16_MAX:
+        return None
+    cid = get_int("id", 0, 65534)  # RFC 8831 §6.5: stream 65535 is reserved
+    rtx = get_int("maxRetransmits", 0, _U16_MAX)
+    life1 = get_int("maxPacketLifeTime", 0, _U16_MAX)
+    life2 = get_int("maxPacketLifetime", 0, _U16_MAX)  # Godot's WebRTCMultiplayerPeer spelling
+    if cid is False or rtx is False or life1 is False or life2 is False:
+        return None
+    if life1 is not None and life2 is not None and life1 != life2:
+        return None
+    life = life1 if life1 is not None else life2
+    if rtx is not None and life is not None:
+        return None  # W3C: maxRetransmits and maxPacketLifeTime are exclusive
+    if negotiated and cid is None:
+        return None
+    if not negotiated and cid is not None:
+        return None  # like Godot native: an id only with negotiated: true
+    return {
+        "negotiated": negotiated,
+        "id": cid,
+        "ordered": ordered,
+        "protocol": protocol,
+        "max_retransmits": rtx,
+        "max_packet_life_time": life,
+    }
+
+
+def _split_host_port(rest: str, default_port: int) -> tuple[str, int] | None:
+    if rest.startswith("["):  # RFC 3986 IPv6 literal
+        end = rest.find("]")
+        if end < 0:
+            return None
+        host, tail = rest[1:end], rest[end + 1 :]
+        if tail and not tail.startswith(":"):
+            return None
+        port_text = tail[1:] if tail else ""
+    else:
+        host, _, port_text = rest.partition(":")
+        if ":" in port_text:
+            return None
+    if not host or any(c in host for c in " /@?#"):
+        return None
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            return None
+        return host, int(port_text)
+    return host, default_port
+
+
+def _parse_ice_url(url: str) -> tuple[str, str, int, str] | None:
+    """RFC 7064/7065 `stun:host[:port]`, `turn:host[:port][?transport=udp]` -> parts or None."""
+    scheme, sep, rest = url.strip().partition(":")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("stun", "stuns", "turn", "turns"):
+        return None
+    rest, _, query = rest.partition("?")
+    transport = "udp" if scheme in ("stun", "turn") else "tcp"
+    if query:
+        key, _, value = query.partition("=")
+        if key.lower() != "transport" or value.lower() not in ("udp", "tcp") or scheme[:4] != "turn":
+            return None
+        transport = value.lower()
+    hp = _split_host_port(unquote(rest), 5349 if scheme.endswith("s") else 3478)
+    if hp is None:
+        return None
+    return scheme, hp[0], hp[1], transport
+
+
+def _resolve(host: str, port: int) -> Address | None:
+    try:
+        ipaddress.ip_address(host)
+        return host, port
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except OSError:
+        return None
+    infos.sort(key=lambda i: i[0] != socket.AF_INET)  # prefer IPv4
+    for info in infos:
+        return str(info[4][0]), port
+    return None
+
+
+def _parse_configuration(config: dict[str, Any], out: dict[str, Any]) -> Error:
+    loopback = config.get("x-loopback-only", False)
+    if not isinstance(loopback, bool):
+        return Error.ERR_INVALID_PARAMETER
+    out["loopback"] = loopback
+    servers = config.get("iceServers", [])
+    if not isinstance(servers, list | tuple):
+        return Error.ERR_INVALID_PARAMETER
+    for server in servers:
+        if not isinstance(server, dict):
+            return Error.ERR_INVALID_PARAMETER
+        urls = server.get("urls", server.get("url"))
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list | tuple) or not urls:
+            return Error.ERR_INVALID_PARAMETER
+        username = server.get("username", "")
+        credential = server.get("credential", "")
+        if not isinstance(username, str) or not isinstance(credential, str):
+            return Error.ERR_INVALID_PARAMETER
+        for url in urls:
+            if not isinstance(url, str):
+                return Error.ERR_INVALID_PARAMETER
+            parts = _parse_ice_url(url)
+            if parts is None:
+                logger.error("invalid ICE server URL %r", url)
+                return Error.ERR_INVALID_PARAMETER
+            scheme, host, port, transport = parts
+            if scheme in ("stuns", "turns") or transport != "udp":
+                logger.warning("ICE server %r: only UDP STUN/TURN is supported; ignored", url)
+                continue
+            if scheme == "turn" and (not username or not credential):
+                logger.error("TURN server %r needs username and credential", url)
+                return Error.ERR_INVALID_PARAMETER
+            addr = _resolve(host, port)
+            if addr is None:
+                logger.error("cannot resolve ICE server %r", url)
+                return Error.ERR_CANT_RESOLVE
+            if scheme == "stun":
+                out["stun"].append(addr)
+            else:
+                out["turn"].append(ice.TurnServer(addr, username, credential))
+    return Error.OK
