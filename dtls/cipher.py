@@ -25,6 +25,8 @@ class CipherSuite(IntEnum):
     TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xC02B
     TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = 0xC02C
     TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = 0xC02F
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = 0xC030
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA8
     TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA9
 
 
@@ -60,10 +62,12 @@ SUITES: dict[int, SuiteInfo] = {
     0xC02B: SuiteInfo(0xC02B, 16, 4, "sha256", False, False),
     0xC02C: SuiteInfo(0xC02C, 32, 4, "sha384", False, False),
     0xC02F: SuiteInfo(0xC02F, 16, 4, "sha256", False, True),
+    0xC030: SuiteInfo(0xC030, 32, 4, "sha384", False, True),
+    0xCCA8: SuiteInfo(0xCCA8, 32, 12, "sha256", True, True),
     0xCCA9: SuiteInfo(0xCCA9, 32, 12, "sha256", True, False),
 }
 
-DEFAULT_SUITES: tuple[int, ...] = (0xC02B, 0xC02C, 0xCCA9, 0xC02F)
+DEFAULT_SUITES: tuple[int, ...] = (0xC02B, 0xC02C, 0xCCA9, 0xC02F, 0xC030, 0xCCA8)
 DEFAULT_GROUPS: tuple[int, ...] = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
 DEFAULT_SIGNATURE_SCHEMES: tuple[int, ...] = (
     SignatureScheme.ecdsa_secp256r1_sha256,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from . import messages as m
@@ -142,7 +143,7 @@ class Connection:
         *,
         is_client: bool,
         certificate: Certificate,
-        remote_fingerprints: list[tuple[str, bytes]] | None = None,
+        remote_fingerprints: Iterable[tuple[str, bytes | str]] | None = None,
         mtu: int = 1200,
         initial_retransmit: float = 1.0,
         cipher_suites: Iterable[int] | None = None,
@@ -150,12 +151,13 @@ class Connection:
         rng: random.Random | None = None,
         keylog: Callable[[str], None] | None = None,
         groups: Iterable[int] | None = None,
+        extended_master_secret: bool = True,
     ) -> None:
         if mtu < 128:
             raise DtlsError("mtu too small")
         self.is_client = is_client
         self.certificate = certificate
-        self.remote_fingerprints = _normalize_fingerprints(remote_fingerprints)
+        self._remote_fingerprints = _normalize_fingerprints(remote_fingerprints)
         self.mtu = mtu
         self.initial_retransmit = initial_retransmit
         suites = tuple(cipher_suites) if cipher_suites is not None else DEFAULT_SUITES
@@ -179,6 +181,7 @@ class Connection:
         self._write: dict[int, EpochState] = {0: EpochState(0)}
         self._write_epoch = 0
         self._app_write: EpochState | None = None
+        self._app_read: EpochState | None = None
         self._future: list[tuple[int, int, bytes]] = []
         self._early_data: list[bytes] = []
         # handshake
@@ -190,15 +193,21 @@ class Connection:
         self._flight: list[_Item] = []
         self._timer: float | None = None
         self._timeout = initial_retransmit
+        # first message_seq of the peer flight being received, and of the one our last flight
+        # answered (a retransmission of the latter means our flight was lost)
+        self._peer_flight_start = -1
         self._peer_flight_first_seq = -1
         self._retransmitted_now = False
+        self._record_seq = 0  # sequence number of the handshake record being processed
         # negotiated parameters
         self._cookie_secret = os.urandom(32)
         self.client_random = b""
         self.server_random = b""
         self._suite: SuiteInfo | None = None
         self._ems = False
-        self._offered_ems = False
+        self._use_ems = extended_master_secret  # offer (client) / accept (server) RFC 7627
+        self._own_scheme: int | None = None
+        self._peer_scheme: int | None = None
         self._srtp_profile: int | None = None
         self._key_share: KeyShare | None = None
         self._peer_group = 0
@@ -208,9 +217,8 @@ class Connection:
         self._cert_requested = False
         self._cr_schemes: tuple[int, ...] = ()
         self._master_secret = b""
-        self._client_hello: m.ClientHello | None = None
 
-    # --- public API -----------------------------------------------------------------------------
+    # --- public API ---
 
     @property
     def state(self) -> State:
@@ -223,6 +231,32 @@ class Connection:
     @property
     def srtp_profile(self) -> int | None:
         return self._srtp_profile
+
+    @property
+    def remote_fingerprints(self) -> list[tuple[str, bytes]] | None:
+        """Expected peer certificate fingerprints (RFC 8122 names, raw digests); settable."""
+        return self._remote_fingerprints
+
+    @remote_fingerprints.setter
+    def remote_fingerprints(self, value: Iterable[tuple[str, bytes | str]] | None) -> None:
+        self._remote_fingerprints = _normalize_fingerprints(value)
+
+    @property
+    def signature_scheme(self) -> int | None:
+        """The signature scheme we signed with (ServerKeyExchange / CertificateVerify)."""
+        return self._own_scheme
+
+    @property
+    def peer_signature_scheme(self) -> int | None:
+        """The signature scheme the peer signed with."""
+        return self._peer_scheme
+
+    @property
+    def named_group(self) -> int | None:
+        """The ECDHE group used (RFC 8422 §5.1.1 code point), once known."""
+        if self._key_share is not None:
+            return self._key_share.group
+        return self._peer_group or None
 
     @property
     def peer_certificate(self) -> bytes:
@@ -303,7 +337,26 @@ class Connection:
 
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram (it may hold several records)."""
-        if self._state in (State.CLOSED, State.FAILED, State.INIT):
+        state = self._state
+        if state is State.ESTABLISHED:
+            # Fast path: a datagram holding exactly one current-epoch application_data record.
+            rs = self._app_read
+            n = len(data)
+            if rs is not None and n > HEADER_LEN and data[0] == 23:
+                _ct, version, es, length = HEADER.unpack_from(data)
+                if length == n - HEADER_LEN and version == DTLS_1_2 and es >> 48 == rs.epoch:
+                    seq = es & SEQ_MASK
+                    window = rs.window
+                    if not window.is_replay(seq):
+                        plaintext = rs.open(23, es, data[HEADER_LEN:])
+                        if plaintext is not None and len(plaintext) <= MAX_PLAINTEXT:
+                            window.mark(seq)
+                            stats = self.stats
+                            stats.datagrams_received += 1
+                            stats.records_received += 1
+                            self._events.append(ApplicationData(plaintext))
+                            return
+        elif state in (State.CLOSED, State.FAILED, State.INIT):
             return
         self.stats.datagrams_received += 1
         self._retransmitted_now = False
@@ -368,6 +421,7 @@ class Connection:
                 self._early_data.append(plaintext)
                 self.stats.early_data_buffered += 1
         elif ct == 22:
+            self._record_seq = seq
             self._handle_handshake_record(epoch, plaintext, now)
         elif ct == 21:
             self._handle_alert(epoch, plaintext)
@@ -440,6 +494,7 @@ class Connection:
 
     def _send_flight(self, items: list[_Item], now: float, *, final: bool = False) -> None:
         self._flight = items
+        self._peer_flight_first_seq = self._peer_flight_start
         self._timeout = self.initial_retransmit
         self._transmit_flight()
         self._timer = None if final else now + self._timeout
@@ -510,6 +565,8 @@ class Connection:
             return
         if seq >= self._recv_seq + MAX_FUTURE_MESSAGES:
             return
+        if epoch == 0 and self._state is State.ESTABLISHED:
+            return  # new plaintext handshake messages after the handshake are not authentic
         if frag.length > MAX_HANDSHAKE_MESSAGE:
             raise AlertError(AlertDescription.illegal_parameter, "handshake message too large")
         partial = self._reassembly.get(seq)
@@ -520,7 +577,8 @@ class Connection:
             or partial.length != frag.length
             or partial.epoch != epoch
         ):
-            raise AlertError(AlertDescription.illegal_parameter, "inconsistent fragments")
+            self.stats.malformed += 1  # fragment disagrees with earlier ones: drop it
+            return
         partial.add(frag.offset, frag.body)
 
     def _process_messages(self, now: float) -> None:
@@ -538,6 +596,8 @@ class Connection:
     def _dispatch(self, msg_type: int, body: bytes, epoch: int, seq: int, now: float) -> None:
         """State -> allowed message -> handler (one table, below)."""
         handler = _HANDLERS.get((self._state, msg_type))
+        if msg_type == HT.hello_request and self.is_client and self._state in _HANDSHAKING:
+            return  # RFC 5246 §7.4.1.1: ignored during a handshake, never hashed
         if handler is None:
             if self._state is State.ESTABLISHED and msg_type in (HT.hello_request, HT.client_hello):
                 # RFC 5746 / RFC 5246 §7.2.2: renegotiation refused with a warning
@@ -553,16 +613,16 @@ class Connection:
         if msg_type in (HT.server_hello, HT.hello_verify_request) or (
             msg_type == HT.certificate and not self.is_client
         ):
-            self._peer_flight_first_seq = seq
+            self._peer_flight_start = seq
         self._transcript_before = len(self._transcript)
         self._transcript += m.encode_message(msg_type, seq, body)
         handler(self, body, now)
 
     def _check_peer_certificate(self, certificates: tuple[bytes, ...]) -> None:
         der = certificates[0]
-        if self.remote_fingerprints is not None:
+        if self._remote_fingerprints is not None:
             matched = False
-            for alg, value in self.remote_fingerprints:
+            for alg, value in self._remote_fingerprints:
                 try:
                     digest = fingerprint(der, alg)
                 except DtlsError:
@@ -573,7 +633,7 @@ class Connection:
                 raise FingerprintMismatch("peer certificate does not match the SDP fingerprint")
         try:
             public_key = x509.load_der_x509_certificate(der).public_key()
-        except ValueError as exc:
+        except (ValueError, UnsupportedAlgorithm) as exc:
             raise AlertError(AlertDescription.bad_certificate, "unparseable certificate") from exc
         if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise AlertError(AlertDescription.unsupported_certificate, "unsupported key type")
@@ -604,9 +664,11 @@ class Connection:
     def _complete(self) -> None:
         self._state = State.ESTABLISHED
         self._app_write = self._write[1]
+        self._app_read = self._read[1]
         self._write_epoch = 1
         assert self._suite is not None
         self._reassembly.clear()
+        self._transcript = bytearray()
         self._events.append(
             HandshakeCompleted(self._suite.suite, self._srtp_profile, self._peer_certificate)
         )
@@ -618,7 +680,6 @@ class Connection:
 
     def _send_client_hello(self, cookie: bytes, now: float) -> None:
         exts: list[tuple[int, bytes]] = [
-            (Ext.extended_master_secret, b""),
             (Ext.renegotiation_info, b"\x00"),  # RFC 5746 §3.4: empty renegotiated_connection
             (Ext.supported_groups, m.encode_u16_vector_ext(self.groups)),
             (Ext.ec_point_formats, b"\x01\x00"),  # uncompressed only
@@ -626,6 +687,8 @@ class Connection:
         ]
         if self.srtp_profiles:
             exts.append((Ext.use_srtp, m.encode_use_srtp(self.srtp_profiles)))
+        if self._use_ems:
+            exts.append((Ext.extended_master_secret, b""))
         hello = m.ClientHello(
             version=DTLS_1_2,
             random=self.client_random,
@@ -635,8 +698,6 @@ class Connection:
             compression_methods=b"\x00",
             extensions=tuple(exts),
         )
-        self._client_hello = hello
-        self._offered_ems = True
         self._send_flight([self._hs_item(HT.client_hello, hello.encode())], now)
 
     def _client_hello_verify_request(self, body: bytes, now: float) -> None:
@@ -653,16 +714,14 @@ class Connection:
             raise AlertError(AlertDescription.illegal_parameter, "suite not offered")
         if hello.compression_method != 0:
             raise AlertError(AlertDescription.illegal_parameter, "compression")
-        reneg_seen = False
         for ext_type, data in hello.extensions:
-            if ext_type == Ext.extended_master_secret:
+            if ext_type == Ext.extended_master_secret and self._use_ems:
                 if data:
                     raise DecodeError("extended_master_secret must be empty")
                 self._ems = True
             elif ext_type == Ext.renegotiation_info:
-                if data != b"\x00":
+                if data != b"\x00":  # RFC 5746 §3.4: must be empty on an initial handshake
                     raise AlertError(AlertDescription.handshake_failure, "renegotiation_info")
-                reneg_seen = True
             elif ext_type == Ext.ec_point_formats:
                 formats = m.Reader(data).vector(1, 1)
                 if 0 not in formats:
@@ -675,7 +734,6 @@ class Connection:
             else:
                 # RFC 5246 §7.4.1.4: only extensions the client offered may appear
                 raise AlertError(AlertDescription.unsupported_extension, f"extension {ext_type}")
-        del reneg_seen  # absent renegotiation_info is tolerated: renegotiation is never done
         self.server_random = hello.random
         self._suite = SUITES[hello.cipher_suite]
         self._state = State.CLIENT_WAIT_CERTIFICATE
@@ -700,6 +758,7 @@ class Connection:
         # RFC 8422 §5.4: signed over client_random + server_random + ServerECDHParams
         signed = self.client_random + self.server_random + ske.params()
         verify(self._peer_public_key, ske.scheme, ske.signature, signed)
+        self._peer_scheme = ske.scheme
         self._peer_group = ske.group
         self._peer_public_ecdh = ske.public
         self._state = State.CLIENT_WAIT_CERTIFICATE_REQUEST
@@ -734,6 +793,7 @@ class Connection:
         )
         self._derive_master_secret(pre_master)
         if scheme:
+            self._own_scheme = scheme
             signature = sign(key, scheme, bytes(self._transcript))
             items.append(
                 self._hs_item(
@@ -775,15 +835,20 @@ class Connection:
         cookie = self._cookie(hello)
         if not hmac.compare_digest(hello.cookie, cookie):
             hvr = m.HelloVerifyRequest(DTLS_1_0, cookie).encode()  # RFC 6347 §4.2.1: 1.0
-            record = self._write[0].seal(
-                22, m.encode_fragment(HT.hello_verify_request, len(hvr), frag.message_seq, 0, hvr)
+            fragment = m.encode_fragment(
+                HT.hello_verify_request, len(hvr), frag.message_seq, 0, hvr
             )
-            self._out.append(record)
+            # RFC 6347 §4.2.1: the HVR reuses the ClientHello's record sequence number
+            self._out.append(HEADER.pack(22, DTLS_1_2, self._record_seq, len(fragment)) + fragment)
             self.stats.records_sent += 1
             return
+        # continue from the ClientHello's record sequence number so that our records stay above
+        # the stateless HVR's (RFC 6347 §4.2.1), as OpenSSL does
+        w0 = self._write[0]
+        w0.seq = max(w0.seq, self._record_seq)
         self._recv_seq = frag.message_seq + 1
         self._send_seq = frag.message_seq  # RFC 6347 §4.2.2: ServerHello echoes the seq
-        self._peer_flight_first_seq = frag.message_seq
+        self._peer_flight_start = frag.message_seq
         self._transcript = bytearray(m.encode_message(HT.client_hello, frag.message_seq, frag.body))
         self._server_flight_4(hello, now)
 
@@ -814,7 +879,7 @@ class Connection:
             elif ext_type == Ext.signature_algorithms:
                 client_schemes = m.parse_u16_vector_ext(data)
             elif ext_type == Ext.extended_master_secret:
-                self._ems = True
+                self._ems = self._use_ems
             elif ext_type == Ext.renegotiation_info:
                 if data != b"\x00":
                     raise AlertError(AlertDescription.handshake_failure, "renegotiation_info")
@@ -850,6 +915,7 @@ class Connection:
             self._hs_item(HT.certificate, m.CertificateMessage((self.certificate.der,)).encode())
         )
         self._key_share = KeyShare(group)
+        self._own_scheme = scheme
         ske = m.ServerKeyExchange(group, self._key_share.public, scheme, b"")
         signature = sign(key, scheme, self.client_random + self.server_random + ske.params())
         ske = m.ServerKeyExchange(group, self._key_share.public, scheme, signature)
@@ -864,7 +930,7 @@ class Connection:
     def _server_certificate(self, body: bytes, now: float) -> None:
         msg = m.CertificateMessage.parse(body)
         if not msg.certificates:
-            if self.remote_fingerprints is not None:
+            if self._remote_fingerprints is not None:
                 raise AlertError(AlertDescription.handshake_failure, "client certificate required")
         else:
             self._check_peer_certificate(msg.certificates)
@@ -890,6 +956,7 @@ class Connection:
             cv.signature,
             bytes(self._transcript[: self._transcript_before]),
         )
+        self._peer_scheme = cv.scheme
         self._state = State.SERVER_WAIT_FINISHED
 
     def _server_finished(self, body: bytes, now: float) -> None:

@@ -31,6 +31,7 @@ HEADER = struct.Struct("!BHQH")
 # RFC 5246 §6.2.3.3 additional_data: seq_num(epoch||seq) | type | version | length
 AAD = struct.Struct("!QBHH")
 EXPLICIT = struct.Struct("!Q")
+HEADER_EXPLICIT = struct.Struct("!BHQHQ")  # header followed by the GCM explicit nonce
 NONCE_XOR = struct.Struct("!IQ")
 
 REPLAY_WINDOW = 128  # RFC 6347 §4.1.2.6: at least 32, 64 recommended
@@ -57,7 +58,10 @@ class ReplayWindow:
     def mark(self, seq: int) -> None:
         """Record `seq` as received; call only after the record authenticated."""
         diff = seq - self.top
-        if diff > 0:
+        if diff >= REPLAY_WINDOW:
+            self.bitmap = 1
+            self.top = seq
+        elif diff > 0:
             self.bitmap = ((self.bitmap << diff) | 1) & _WINDOW_MASK
             self.top = seq
         else:
@@ -107,9 +111,8 @@ class EpochState:
             ct = aead.encrypt(NONCE_XOR.pack(hi, lo ^ es), payload, aad)
             return HEADER.pack(content_type, DTLS_1_2, es, len(ct)) + ct
         # RFC 5288 §3: nonce = salt(4) || explicit(8); explicit = epoch||seq
-        explicit = EXPLICIT.pack(es)
-        ct = aead.encrypt(self.iv + explicit, payload, aad)
-        return HEADER.pack(content_type, DTLS_1_2, es, 8 + len(ct)) + explicit + ct
+        ct = aead.encrypt(self.iv + EXPLICIT.pack(es), payload, aad)
+        return HEADER_EXPLICIT.pack(content_type, DTLS_1_2, es, 8 + len(ct), es) + ct
 
     def open(self, content_type: int, es: int, body: bytes) -> bytes | None:
         """Plaintext of a record body, or None when authentication fails."""

@@ -34,6 +34,7 @@ path, args = sys.argv[1], sys.argv[2:]
 with atheris.instrument_imports():
     spec = importlib.util.spec_from_file_location("fuzz_target_under_test", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
 atheris.Setup([sys.argv[0], *args], module.test_one_input)
 atheris.Fuzz()
@@ -71,10 +72,21 @@ def _select(targets: dict[str, Path], wanted: list[str]) -> dict[str, Path]:
     return chosen
 
 
-def run_target(name: str, path: Path, iterations: int, timeout: float) -> Result:
-    """Fuzz one target in a subprocess; `timeout` bounds its wall-clock time in seconds."""
-    corpus = FUZZ_DIR / "corpus" / name
-    crashes = FUZZ_DIR / "crashes" / name
+def run_target(
+    name: str,
+    path: Path,
+    iterations: int,
+    timeout: float,
+    *,
+    corpus: Path | None = None,
+    crashes: Path | None = None,
+) -> Result:
+    """Fuzz one target in a subprocess; `timeout` bounds its wall-clock time in seconds.
+
+    `corpus` defaults to fuzz/corpus/<name>/ and `crashes` to fuzz/crashes/<name>/.
+    """
+    corpus = FUZZ_DIR / "corpus" / name if corpus is None else corpus
+    crashes = FUZZ_DIR / "crashes" / name if crashes is None else crashes
     crashes.mkdir(parents=True, exist_ok=True)
     before = set(crashes.iterdir())
     env = dict(os.environ)

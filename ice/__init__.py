@@ -1,7 +1,7 @@
 """ICE for WebRTC: STUN codec, TURN client and a sans-I/O RFC 8445 agent (with RFC 8838 trickle
 and RFC 7675 consent freshness)."""
 
-from . import stun
+from . import stun, turn
 from .agent import Agent, TurnServer
 from .candidates import (
     candidate_priority,
@@ -21,6 +21,7 @@ from .events import (
     StateChanged,
 )
 from .stun import StunError
+from .turn import TurnClient
 
 __all__ = [
     "Agent",
@@ -35,6 +36,7 @@ __all__ = [
     "SelectedPairChanged",
     "StateChanged",
     "StunError",
+    "TurnClient",
     "TurnServer",
     "candidate_priority",
     "compute_foundation",
@@ -42,4 +44,5 @@ __all__ = [
     "local_preference",
     "pair_priority",
     "stun",
+    "turn",
 ]

@@ -57,16 +57,17 @@ PAC_TIMEOUT = 39.5
 # RFC 7675 §5.1: consent checks every 5 s, randomised to [0.8, 1.2] x; expiry after 30 s.
 CONSENT_INTERVAL = 5.0
 CONSENT_TIMEOUT = 30.0
-# Policy (not RFC): report DISCONNECTED after this long without a consent response.
-DISCONNECTED_TIMEOUT = 8.0
+# Policy (not RFC): report DISCONNECTED after this many consecutive unanswered consent checks.
+DISCONNECTED_MISSES = 2
 # Policy: how long the controlling agent waits for better pairs before nominating the best valid.
 NOMINATION_DELAY = 0.5
 # Server-reflexive gathering gives up faster than a connectivity check (sends at 0, .5, 1.5, 3.5 s).
 GATHER_RC = 4
 GATHER_RM = 4
-# Consent checks: sends at 0, 0.5, 1.5 s, done by 3.5 s (before the next one is due).
-CONSENT_RC = 3
-CONSENT_RM = 4
+# Policy: each consent check (a new transaction, RFC 7675 §5.1) is retransmitted at 0.5, 1.5 and
+# 3.5 s and given up at 4 s, before the next one is due; a single lost datagram is not a miss.
+CONSENT_RC = 4
+CONSENT_RM = 1
 
 _ICE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -96,6 +97,9 @@ class _Check:
     use_candidate: bool
     priority: int
     consent: bool
+    # RFC 8445 §7.3.1.4: cancelled checks are not retransmitted and do not fail their pair,
+    # but a response still counts.
+    cancelled: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -124,7 +128,7 @@ class Agent:
         max_pairs: int = DEFAULT_MAX_PAIRS,
         consent_interval: float = CONSENT_INTERVAL,
         consent_timeout: float = CONSENT_TIMEOUT,
-        disconnected_timeout: float = DISCONNECTED_TIMEOUT,
+        disconnected_misses: int = DISCONNECTED_MISSES,
         nomination_delay: float = NOMINATION_DELAY,
         relay_only: bool = False,
     ) -> None:
@@ -140,7 +144,8 @@ class Agent:
         self.ta = ta
         self.consent_interval = consent_interval
         self.consent_timeout = consent_timeout
-        self.disconnected_timeout = disconnected_timeout
+        self.disconnected_misses = disconnected_misses
+        self._consent_misses = 0
         self.nomination_delay = nomination_delay
         # W3C iceTransportPolicy "relay": only relayed candidates are signalled, paired, answered.
         self.relay_only = relay_only
@@ -220,7 +225,12 @@ class Agent:
             self._update_state()
             return
         ufrag = candidate.extension("ufrag")
-        if ufrag is not None and self.remote_ufrag is not None and ufrag != self.remote_ufrag:
+        if (
+            ufrag is not None
+            and self.remote_ufrag is not None
+            and not self._credentials_stale
+            and ufrag != self.remote_ufrag
+        ):
             self.stats["stale_candidates_ignored"] += 1  # an earlier ICE generation
             return
         if candidate.transport.lower() != "udp" or candidate.component != 1:
@@ -252,6 +262,11 @@ class Agent:
         self._update_state()
 
     def _flush_remote(self) -> None:
+        if self._consent_lost:
+            # The dead pair is gone for good; a restart starts over from checking.
+            self._consent_lost = False
+            self.selected_pair = None
+            self._send_route = None
         if self.selected_pair is not None:
             self._restarting = True
             self._send_route = None
@@ -319,8 +334,8 @@ class Agent:
             self._events.append(CandidateGathered(local.candidate))
         if local.type in ("host", "relay"):
             # RFC 8445 §6.1.2.4: srflx/prflx locals are replaced by their base when pairing.
-            for remote in self.remote_candidates:
-                self._pair(local, remote, (remote.address, remote.port))
+            for address, remote in self._remote_by_address.items():
+                self._pair(local, remote, address)
 
     def _pair(self, local: LocalCandidate, remote: sdp.Candidate, address: Address) -> None:
         if local.type != "relay" and (self.relay_only or local.type != "host"):
@@ -335,7 +350,10 @@ class Agent:
     def _start_gather(self, base: Address, server: Address, now: float) -> None:
         tid = stun.random_transaction_id(self._rng)
         data = Message(Method.BINDING, Class.REQUEST, tid).encode()
-        trans = ClientTransaction(data, tid, server, now, rc=GATHER_RC, rm=GATHER_RM)
+        # RFC 8445 §14.3: gathering RTO = MAX(500 ms, Ta * Num-Of-Cands (srflx and relay)).
+        cands = len(self._gathers) + len(self._pending_gathers) + 1 + len(self._turn)
+        rto = max(MIN_CHECK_RTO, self.ta * cands)
+        trans = ClientTransaction(data, tid, server, now, rto=rto, rc=GATHER_RC, rm=GATHER_RM)
         self._gathers[tid] = _Gather(base, server, trans)
         for d in trans.datagrams_to_send():
             self._out.append((d, base, server))
@@ -655,7 +673,10 @@ class Agent:
                 return
         if self._checks_started_at is None:
             self._checks_started_at = now
-        use_candidate = not self.controlling and msg.attributes.get(Attr.USE_CANDIDATE) is True
+        has_use_candidate = msg.attributes.get(Attr.USE_CANDIDATE) is True
+        if not has_use_candidate:
+            pair.peer_checked = True
+        use_candidate = not self.controlling and has_use_candidate
         # RFC 8445 §7.3.1.4 triggered checks, §7.3.1.5 nomination by the controlling agent.
         if pair.state is PairState.SUCCEEDED:
             if use_candidate and pair.valid:
@@ -663,11 +684,14 @@ class Agent:
             return
         if use_candidate:
             pair.nominate_on_success = True
-        if pair.state is not PairState.IN_PROGRESS and not (
-            self.controlling and self._checking_done()
-        ):
-            # RFC 8445 §8.1.2: a controlling agent that has nominated stops checking.
-            self.checklist.trigger(pair)
+        if self.controlling and self._checking_done():
+            return  # RFC 8445 §8.1.2: a controlling agent that has nominated stops checking.
+        if pair.state is PairState.IN_PROGRESS:
+            # RFC 8445 §7.3.1.4: cancel the in-progress check and trigger a fresh one.
+            for c in self._checks.values():
+                if c.pair is pair and not c.consent and not c.use_candidate:
+                    c.cancelled = True
+        self.checklist.trigger(pair)
 
     def _reply(self, msg: Message, local: LocalCandidate, dest: Address) -> None:
         data = msg.encode(integrity_key=self._local_key)
@@ -720,8 +744,14 @@ class Agent:
                 data, tid, pair.remote_address, now, rc=CONSENT_RC, rm=CONSENT_RM
             )
         else:
-            pair.state = PairState.IN_PROGRESS
-            trans = ClientTransaction(data, tid, pair.remote_address, now, rto=self._check_rto())
+            if pair.state is PairState.SUCCEEDED:
+                # Nomination repeats a check that just worked: the floor RTO suffices (§14.3
+                # allows other RTO mechanisms).
+                rto = MIN_CHECK_RTO
+            else:
+                pair.state = PairState.IN_PROGRESS
+                rto = self._check_rto()
+            trans = ClientTransaction(data, tid, pair.remote_address, now, rto=rto)
         check = _Check(
             pair, trans, self._remote_key, self.controlling, use_candidate, priority, consent
         )
@@ -785,6 +815,7 @@ class Agent:
         if check.consent:
             if pair is self.selected_pair:
                 self._consent_last_ok = now  # RFC 7675 §5.1: authenticated response
+                self._consent_misses = 0
             return
         self._pair_succeeded(pair, check, mapped_n, now)
 
@@ -840,15 +871,15 @@ class Agent:
         if self._nominating is pair:
             self._nominating = None
         current = self.selected_pair
-        # Controlled agents follow the highest-priority nominated pair (aggressive nominators
-        # such as Chromium may nominate several, RFC 5245 §8.1.1.2).
-        if (
-            current is not None
-            and current.nominated
-            and not self._restarting
-            and (current is pair or current.priority >= pair.priority)
-        ):
-            return
+        if current is not None and current.nominated and not self._restarting:
+            if current is pair:
+                return
+            # A regular nomination of another pair means the controlling agent's nomination of
+            # the current one failed on its side: follow it. Aggressive nominators (Chromium,
+            # RFC 5245 §8.1.1.2) nominate many pairs: keep the highest-priority one.
+            regular = not self.controlling and pair.peer_checked
+            if not regular and current.priority >= pair.priority:
+                return
         self._select(pair, now)
 
     def _select(self, pair: CandidatePair, now: float) -> None:
@@ -856,6 +887,7 @@ class Agent:
         self._send_route = None
         self._restarting = False
         self._consent_last_ok = now
+        self._consent_misses = 0
         self._consent_next = now + self._consent_delay()
         self.stats["selected_pair_changes"] += 1
         if pair.local.relay_server is None:
@@ -943,9 +975,8 @@ class Agent:
             if self._consent_next is not None:
                 times.append(self._consent_next)
             last = self._consent_last_ok
-            for deadline in (last + self.disconnected_timeout, last + self.consent_timeout):
-                if deadline > self._now:
-                    times.append(deadline)
+            if last + self.consent_timeout > self._now:
+                times.append(last + self.consent_timeout)
         if self.selected_pair is None and self._pac_start is not None:
             pac = self._pac_start + PAC_TIMEOUT
             if pac > self._now:
@@ -961,14 +992,21 @@ class Agent:
             t = check.transaction.next_timeout()
             if t is not None and t <= now:
                 check.transaction.handle_timeout(now)
-                self._flush(check)
+                if check.cancelled:
+                    check.transaction.datagrams_to_send()  # not retransmitted
+                else:
+                    self._flush(check)
                 if check.transaction.timed_out:
                     del self._checks[tid]
+                    if check.cancelled:
+                        continue
                     if not check.consent:
                         self.stats["check_timeouts"] += 1
                         self._pair_failed(check.pair)
                     else:
                         self.stats["consent_timeouts"] += 1
+                        if check.pair is self.selected_pair:
+                            self._consent_misses += 1
         for tid, gather in list(self._gathers.items()):
             t = gather.transaction.next_timeout()
             if t is not None and t <= now:
@@ -1008,11 +1046,9 @@ class Agent:
         if not self._can_check():
             return
         cl = self.checklist
-        pair: CandidatePair | None = None
-        if cl.triggered:
-            pair = cl.next_pair()  # the triggered queue comes first
-        elif not self._checking_done():
-            pair = cl.next_pair()
+        pair = cl.next_triggered()  # the triggered queue comes first
+        if pair is None and not self._checking_done():
+            pair = cl.next_ordinary()
         if pair is None:
             return
         if self._checks_started_at is None:
@@ -1032,8 +1068,9 @@ class Agent:
             for tid in [t for t, c in self._checks.items() if c.consent]:
                 del self._checks[tid]
             return
-        if self._consent_next is not None and now >= self._consent_next and self._can_check():
-            self._send_check(pair, now, consent=True)
+        if self._consent_next is not None and now >= self._consent_next:
+            if self._can_check():
+                self._send_check(pair, now, consent=True)
             self._consent_next = now + self._consent_delay()
 
     # -- state (RFC 8445 §6.1.3, W3C RTCIceTransportState) -------------------------------------
@@ -1045,10 +1082,7 @@ class Agent:
             return IceState.FAILED
         sel = self.selected_pair
         if sel is not None:
-            if (
-                not self._restarting
-                and self._now - self._consent_last_ok >= self.disconnected_timeout
-            ):
+            if not self._restarting and self._consent_misses >= self.disconnected_misses:
                 return IceState.DISCONNECTED
             if (
                 self._remote_end_of_candidates
@@ -1144,7 +1178,8 @@ class Agent:
         self._update_state()
 
     def close(self) -> None:
-        """Stop everything; the agent sends and accepts nothing more."""
+        """Stop checks, consent and gathering; deallocate TURN (flush `datagrams_to_send()` once
+        more). STUN is ignored afterwards; other datagrams still pass through `receive()`."""
         if self._closed:
             return
         self._closed = True

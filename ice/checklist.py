@@ -63,6 +63,9 @@ class CandidatePair:
     nominate_on_success: bool = False
     # Controlling side: the next check on this pair carries USE-CANDIDATE (§8.1.1).
     use_candidate: bool = False
+    # The peer sent a check without USE-CANDIDATE on this pair: a later USE-CANDIDATE is regular
+    # nomination (RFC 8445 §8.1.1), not aggressive nomination (RFC 5245 §8.1.1.2).
+    peer_checked: bool = False
     # Monotonic insertion counter, a stable tie-break for equal priorities.
     order: int = field(default=0)
 
@@ -177,8 +180,10 @@ class CheckList:
         self.sort()
 
     def trigger(self, pair: CandidatePair) -> None:
-        """Enqueue a triggered check (RFC 8445 §7.3.1.4); the pair becomes Waiting."""
-        pair.state = PairState.WAITING
+        """Enqueue a triggered check (RFC 8445 §7.3.1.4); the pair becomes Waiting, except a
+        Succeeded pair re-checked for nomination (§8.1.1), which stays Succeeded."""
+        if pair.state is not PairState.SUCCEEDED:
+            pair.state = PairState.WAITING
         if pair not in self.triggered:
             self.triggered.append(pair)
 
@@ -191,10 +196,18 @@ class CheckList:
     def next_pair(self) -> CandidatePair | None:
         """The pair to check next: triggered queue first, else the best Waiting pair, else the
         best Frozen pair gets unfrozen (RFC 8445 §6.1.4.2)."""
+        return self.next_triggered() or self.next_ordinary()
+
+    def next_triggered(self) -> CandidatePair | None:
+        """Pop the next valid entry of the triggered-check queue (RFC 8445 §6.1.4.2 step 1)."""
         while self.triggered:
             p = self.triggered.popleft()
-            if p.state is PairState.WAITING and p in self._by_key.values():
+            if p.state in (PairState.WAITING, PairState.SUCCEEDED) and self._contains(p):
                 return p
+        return None
+
+    def next_ordinary(self) -> CandidatePair | None:
+        """The best Waiting pair, else the best Frozen pair, unfrozen (§6.1.4.2 steps 2-3)."""
         frozen: CandidatePair | None = None
         for p in self.pairs:
             if p.state is PairState.WAITING:
@@ -204,6 +217,9 @@ class CheckList:
         if frozen is not None:
             frozen.state = PairState.WAITING
         return frozen
+
+    def _contains(self, pair: CandidatePair) -> bool:
+        return self._by_key.get(pair_key(pair.local, pair.remote_address)) is pair
 
     def has_pending(self) -> bool:
         """Whether any pair is Frozen, Waiting or In-Progress, or a triggered check is queued."""

@@ -20,7 +20,8 @@ allocation is lost: refresh refused or expired), `DataReceived(data, peer)` (fro
 indications and ChannelData), `PermissionCreated(peer)`, `PermissionFailed(peer, error, code)`,
 `ChannelBound(peer, channel)`, `ChannelBindFailed(peer, error, code)`, `Deallocated()`.
 `send_to` creates the permission for the peer's IP itself when missing. Try-Alternate (300),
-TCP/TLS transports, EVEN-PORT/RESERVATION-TOKEN allocation and IPv6 relays are not requested.
+TCP/TLS transports, EVEN-PORT/RESERVATION-TOKEN and dual (ADDITIONAL-ADDRESS-FAMILY) allocations
+are not implemented; `relay_ipv6=True` asks for an IPv6 relayed address (REQUESTED-ADDRESS-FAMILY).
 """
 
 from __future__ import annotations
@@ -197,8 +198,10 @@ class TurnClient:
         lifetime: int = 600,
         software: str | None = None,
         rto: float = 0.5,
+        relay_ipv6: bool = False,
     ) -> None:
         self.server = server
+        self._relay_ipv6 = relay_ipv6
         self.username = username
         self._password = password
         self._rng: RandomLike = rng if rng is not None else random.Random()
@@ -233,6 +236,8 @@ class TurnClient:
             Attr.REQUESTED_TRANSPORT: _UDP,
             Attr.LIFETIME: self._requested_lifetime,
         }
+        if self._relay_ipv6:
+            attrs[Attr.REQUESTED_ADDRESS_FAMILY] = 0x02  # RFC 8656 §7.1, §18.8 (IPv6)
         self._request(_Kind.ALLOCATE, Method.ALLOCATE, attrs, now)
 
     def create_permission(self, peer: Address, now: float) -> None:
@@ -314,6 +319,8 @@ class TurnClient:
             msg = Message.parse(data)
         except StunError:
             return False
+        if Attr.FINGERPRINT in msg.attributes and not msg.check_fingerprint():
+            return True  # RFC 8489 §7.3: a wrong FINGERPRINT means "not STUN"; dropped here
         if msg.message_class is Class.INDICATION:
             if msg.method is Method.DATA:
                 peer = msg.get_address(Attr.XOR_PEER_ADDRESS)
@@ -333,6 +340,8 @@ class TurnClient:
 
     def handle_timeout(self, now: float) -> None:
         for tid, pending in list(self._pending.items()):
+            if self._pending.get(tid) is not pending:
+                continue  # dropped by a failure handled earlier in this loop
             tx = pending.tx
             tx.handle_timeout(now)
             self._outbox.extend(tx.datagrams_to_send())

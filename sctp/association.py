@@ -120,6 +120,8 @@ class State(Enum):
     SHUTDOWN_RECEIVED = "shutdown-received"
     SHUTDOWN_ACK_SENT = "shutdown-ack-sent"
 
+    __hash__ = object.__hash__  # C-level identity hash: state checks are on the hot path
+
 
 _DATA_STATES = frozenset(
     {State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_SENT, State.SHUTDOWN_RECEIVED}
@@ -294,6 +296,82 @@ class _OutChunk:
         self.rtx_pending = False
 
 
+class _Scheduler:
+    """Weighted fair queueing of whole messages across streams (RFC 8831 §6.4).
+
+    Fragments of one DATA message need consecutive TSNs (RFC 9260 §6.9), so the unit of
+    scheduling is the message: `current` is the message being fragmented.
+    """
+
+    __slots__ = ("_active", "_heap", "_pass", "_queues", "_seq", "_vtime", "_weight", "current")
+
+    def __init__(self) -> None:
+        self._queues: dict[int, deque[_OutMessage]] = {}
+        self._heap: list[tuple[float, int, int]] = []
+        self._active: set[int] = set()
+        self._pass: dict[int, float] = {}
+        self._weight: dict[int, int] = {}
+        self._vtime = 0.0
+        self._seq = 0
+        self.current: _OutMessage | None = None
+
+    def __bool__(self) -> bool:
+        return self.current is not None or bool(self._active)
+
+    def push(self, msg: _OutMessage, weight: int, *, front: bool = False) -> None:
+        sid = msg.stream_id
+        q = self._queues.get(sid)
+        if q is None:
+            q = self._queues[sid] = deque()
+        if front:
+            q.appendleft(msg)
+        else:
+            q.append(msg)
+        self._weight[sid] = weight
+        if sid not in self._active:
+            self._active.add(sid)
+            start = max(self._pass.get(sid, 0.0), self._vtime)
+            self._seq += 1
+            heapq.heappush(self._heap, (start, self._seq, sid))
+
+    def next(self) -> _OutMessage | None:
+        """The message to fragment next (the current one until it is finished)."""
+        if self.current is not None:
+            return self.current
+        heap = self._heap
+        while heap:
+            start, _, sid = heapq.heappop(heap)
+            q = self._queues.get(sid)
+            if not q:
+                self._active.discard(sid)
+                continue
+            msg = q.popleft()
+            self._vtime = start
+            finish = start + (len(msg.data) + 64) / self._weight.get(sid, 256)
+            self._pass[sid] = finish
+            if q:
+                self._seq += 1
+                heapq.heappush(heap, (finish, self._seq, sid))
+            else:
+                self._active.discard(sid)
+                del self._queues[sid]
+            self.current = msg
+            return msg
+        return None
+
+    def drop_stream(self, sid: int) -> list[_OutMessage]:
+        """Remove and return every queued (not yet started) message of a stream."""
+        q = self._queues.pop(sid, None)
+        self._active.discard(sid)
+        return list(q) if q else []
+
+    def clear(self) -> None:
+        self._queues.clear()
+        self._heap.clear()
+        self._active.clear()
+        self.current = None
+
+
 class Association:
     """One SCTP association carrying WebRTC data channels. See docs/LAYERS.md ("sctp")."""
 
@@ -362,7 +440,7 @@ class Association:
         self._sent_head = 0
         self._rtx_heap: list[tuple[int, _OutChunk]] = []
         self._fast_rtx_now = False
-        self._send_queue: deque[_OutMessage] = deque()
+        self._sched = _Scheduler()
         self._queued_bytes = 0
         self._out_ssn: dict[int, int] = {}
         self._flight = 0
@@ -416,13 +494,14 @@ class Association:
         self._channels: dict[int, _Channel] = {}
         self._remote_mms: int | None = None
         self._closed_for_good = False
+        self._last_a_rwnd = receive_window
 
     # ------------------------------------------------------------------ public API
 
     def connect(self, now: float) -> None:
         """Send INIT (RFC 9260 §5.1). Both WebRTC ends do; collisions resolve per §5.2."""
         self._now = now
-        if self.state is not State.CLOSED or self._peer_vtag:
+        if self.state is not State.CLOSED or self._peer_vtag or self._closed_for_good:
             return
         self.state = State.COOKIE_WAIT
         self._t1_count = 0
@@ -479,7 +558,12 @@ class Association:
     def send(self, stream_id: int, data: bytes, *, binary: bool = True) -> None:
         """Queue one user message: PPID 53/51, or 57/56 for empty (RFC 8831 §6.6, §8)."""
         ch = self._channels.get(stream_id)
-        if ch is None or ch.state is ChannelState.CLOSING or self.state not in _SEND_STATES:
+        if (
+            ch is None
+            or ch.state is ChannelState.CLOSING
+            or self.state not in _SEND_STATES
+            or self._closed_for_good
+        ):
             raise ChannelNotOpen(f"stream {stream_id} has no open channel")
         n = len(data)
         if n > self._send_limit():
@@ -500,7 +584,8 @@ class Association:
             else None
         )
         self._enqueue(
-            _OutMessage(stream_id, ppid, payload, unordered, ch.max_retransmits, expires, True), ch
+            _OutMessage(stream_id, ppid, payload, unordered, ch.max_retransmits, expires, n > 0),
+            ch,
         )
         ch.buffered += n
         self.stats.messages_sent += 1
@@ -513,8 +598,8 @@ class Association:
         ch.state = ChannelState.CLOSING
         if self.state not in _DATA_STATES:
             # nothing reached the peer yet: drop queued messages and forget the channel
-            self._send_queue = deque(m for m in self._send_queue if m.stream_id != stream_id)
-            self._queued_bytes = sum(len(m.data) - m.offset for m in self._send_queue)
+            for m in self._sched.drop_stream(stream_id):
+                self._queued_bytes -= len(m.data)
             del self._channels[stream_id]
             self._events.append(ChannelClosed(stream_id))
             return
@@ -539,9 +624,7 @@ class Association:
         if self.state is State.CLOSED:
             return
         if self._peer_vtag:
-            self._send_abort(
-                self._peer_vtag, False, [(CauseCode.USER_INITIATED_ABORT, b"")], immediate=True
-            )
+            self._send_abort(self._peer_vtag, False, [(CauseCode.USER_INITIATED_ABORT, b"")])
         self._terminate("aborted locally")
 
     def receive(self, packet: bytes, now: float) -> None:
@@ -600,6 +683,11 @@ class Association:
         ev = self._events.popleft()
         if type(ev) is MessageReceived:
             self._event_bytes -= len(ev.data)
+            if self._last_a_rwnd < self._rwnd_max // 4 and self.state in _DATA_STATES:
+                free = self._rwnd_max - self._rx_bytes - self._event_bytes
+                if free >= self._rwnd_max // 2:
+                    # window update after the application drained (RFC 9260 §6.2)
+                    self._sack_due = self._sack_immediate = True
         return ev
 
     def datagrams_to_send(self) -> list[bytes]:
@@ -639,8 +727,9 @@ class Association:
             sid += 2
         raise ChannelError("no free stream id")
 
-    def _enqueue(self, msg: _OutMessage, ch: _Channel | None) -> None:
-        self._send_queue.append(msg)
+    def _enqueue(self, msg: _OutMessage, ch: _Channel | None, *, front: bool = False) -> None:
+        prio = ch.priority if ch is not None and ch.priority > 0 else 256
+        self._sched.push(msg, prio, front=front)
         self._queued_bytes += len(msg.data)
         if ch is not None:
             ch.queued += 1
@@ -667,15 +756,7 @@ class Association:
         )
         # queued messages on this channel must follow the OPEN: put it in front of them
         open_msg = _OutMessage(ch.stream_id, dcep.PPID_DCEP, msg.encode(), False, None, None, False)
-        self._queued_bytes += len(open_msg.data)
-        ch.queued += 1
-        # insert before the first queued message of this stream
-        for i, m in enumerate(self._send_queue):
-            if m.stream_id == ch.stream_id:
-                self._send_queue.insert(i, open_msg)
-                break
-        else:
-            self._send_queue.append(open_msg)
+        self._enqueue(open_msg, ch, front=True)
 
     def _send_init(self, now: float) -> None:
         self._outbox.append(
@@ -683,9 +764,7 @@ class Association:
         )
         self._t1_at = now + self._init_rto
 
-    def _send_abort(
-        self, vtag: int, t_bit: bool, causes: list[Param], *, immediate: bool = False
-    ) -> None:
+    def _send_abort(self, vtag: int, t_bit: bool, causes: list[Param]) -> None:
         self.stats.aborts_sent += 1
         self._outbox.append(
             encode_packet(
@@ -698,12 +777,17 @@ class Association:
             return
         self.state = State.CLOSED
         self._t1_at = self._t3_at = self._sack_at = self._reconfig_at = self._t2_at = None
-        self._send_queue.clear()
+        self._sched.clear()
         self._queued_bytes = 0
         self._ctrl.clear()
         self._sent = []
         self._sent_head = 0
         self._rtx_heap = []
+        self._frags.clear()
+        self._in_pending.clear()
+        self._rx_above.clear()
+        self._partial.clear()
+        self._rx_bytes = 0
         self._peer_vtag = 0
         self._closed_for_good = True
         self._events.append(AssociationClosed(error))
@@ -853,8 +937,6 @@ class Association:
         if self.state in (State.SHUTDOWN_ACK_SENT,):
             return
         _, unrecognized = _filter_params(init.params)
-        if unrecognized is None:
-            return
         ack_params: list[Param] = [(ParamType.STATE_COOKIE, self._make_cookie(init, now))]
         ack_params.extend(self._local_params())
         if unrecognized:
@@ -935,6 +1017,13 @@ class Association:
         if local_tag != self._local_vtag or pkt.verification_tag != local_tag:
             self.stats.cookies_rejected += 1
             return False
+        if self.state not in (State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED) and (
+            peer_tag == self._peer_vtag
+        ):
+            # §5.2.4 action D: duplicate COOKIE ECHO for this very association, re-acknowledge
+            # (no lifespan check: nothing is created or changed)
+            self._ctrl.insert(0, CookieAckChunk().encode())
+            return True
         age = now - ts
         if age > VALID_COOKIE_LIFE:
             # RFC 9260 §5.1.5 / §3.3.10.3: Stale Cookie error with the staleness in µs
@@ -955,10 +1044,6 @@ class Association:
             self._t1_at = None
             self._ctrl.insert(0, CookieAckChunk().encode())
             self._establish(now)
-            return True
-        if peer_tag == self._peer_vtag:
-            # §5.2.4 action D: duplicate COOKIE ECHO, re-acknowledge
-            self._ctrl.insert(0, CookieAckChunk().encode())
             return True
         # peer restart (§5.2.4 action A) is not supported: drop
         self.stats.cookies_rejected += 1
@@ -1033,9 +1118,11 @@ class Association:
             return True
         size = len(chunk.user_data)
         if d > MAX_TSN_AHEAD or (
-            d > 1
-            and tsn > self._rx_max
+            tsn > self._rx_max
             and self._rx_bytes + self._event_bytes + size > self._rwnd_max
+            # the next in-sequence fragment of a message being reassembled is still taken,
+            # so a message larger than the window can complete (bounded by _hard_rx_limit)
+            and not (d == 1 and self._rx_bytes > 0 and self._event_bytes <= self._rwnd_max)
         ):
             stats.data_chunks_dropped += 1  # RFC 9260 §6.2: no room, drop (not acked)
             self._sack_immediate = True
@@ -1169,6 +1256,13 @@ class Association:
             return
         else:
             binary = True
+        ch = self._channels.get(sid)
+        if ch is not None and not ch.ack_received:
+            # user data on a channel we opened implies the peer accepted it (RFC 8832 §6)
+            ch.ack_received = True
+            if ch.state is ChannelState.OPENING:
+                ch.state = ChannelState.OPEN
+                self._events.append(ch.opened_event())
         self.stats.messages_received += 1
         self._event_bytes += len(data)
         self._events.append(MessageReceived(sid, data, binary))
@@ -1183,8 +1277,9 @@ class Association:
             return
         ch = self._channels.get(sid)
         if isinstance(msg, dcep.DataChannelOpen):
-            if ch is not None or (sid & 1) == (0 if self.is_client else 1):
-                # RFC 8832 §6: stream in use / wrong parity -> ignore the OPEN
+            if ch is not None:
+                # RFC 8832 §6: an OPEN for a stream already in use is an error: ignore it.
+                # (A peer using the wrong stream-id parity is tolerated while the id is free.)
                 self.stats.dcep_errors += 1
                 return
             ch = _Channel(
@@ -1227,12 +1322,20 @@ class Association:
             self.stats.malformed += 1
             return
         new_cum = cum + d
+        # a message straddling the old cumulative TSN was abandoned: drop its head fragments
+        t = cum
+        while t in self._frags:
+            frag = self._frags.pop(t)
+            self._rx_bytes -= len(frag[4])
+            if frag[0] & FLAG_BEGIN:
+                break
+            t -= 1
         above = self._rx_above
         for t in range(cum + 1, new_cum + 1):
             above.discard(t)
-            frag = self._frags.pop(t, None)
-            if frag is not None:
-                self._rx_bytes -= len(frag[4])
+            skipped = self._frags.pop(t, None)
+            if skipped is not None:
+                self._rx_bytes -= len(skipped[4])
         while new_cum + 1 in above:
             new_cum += 1
             above.discard(new_cum)
@@ -1337,8 +1440,8 @@ class Association:
                         rtt_chunk = self._rtt_chunk = None
         # peer window (RFC 9260 §6.2.1)
         self._peer_rwnd = max(0, sack.a_rwnd - self._flight)
-        if cum_advanced or newly:
-            self._error_count = 0
+        # any SACK shows the peer is alive (also while probing a zero window, RFC 9260 §6.1)
+        self._error_count = 0
         # fast recovery exit (RFC 9260 §7.2.4)
         if self._fast_recovery and cum >= self._recover_tsn:
             self._fast_recovery = False
@@ -1446,8 +1549,8 @@ class Association:
                     ch.buffered -= rest
                 ch.queued -= 1
             msg.offset = len(msg.data)
-            if self._send_queue and self._send_queue[0] is msg:
-                self._send_queue.popleft()
+            if self._sched.current is msg:
+                self._sched.current = None
 
     def _advance_ack_point(self) -> None:
         if not self._peer_forward_tsn:
@@ -1522,7 +1625,7 @@ class Association:
     # ------------------------------------------------------------------ shutdown
 
     def _all_sent_and_acked(self) -> bool:
-        return not self._send_queue and not self._outstanding()
+        return not self._sched and not self._outstanding()
 
     def _maybe_shutdown(self) -> None:
         if self.state is State.SHUTDOWN_PENDING and self._all_sent_and_acked():
@@ -1701,6 +1804,7 @@ class Association:
             if start >= 0:
                 gaps.append((start, prev))
         a_rwnd = max(0, self._rwnd_max - self._rx_bytes - self._event_bytes)
+        self._last_a_rwnd = a_rwnd
         dups = self._dups
         self._dups = []
         self._sack_due = False
@@ -1718,8 +1822,13 @@ class Association:
         if self.state in _DATA_STATES:
             self._maybe_send_reset(now)
         chunks: list[bytes] = []
-        if self._sack_immediate or (self._sack_due and self._sack_at is None):
+        if self._sack_due and (
+            self._sack_immediate or self._sack_at is None or self._sched or self._rtx_heap
+        ):
+            # bundle a pending SACK with outgoing data (RFC 9260 §6.2)
             chunks.append(self._sack_chunk())
+        elif self._sack_immediate:
+            self._sack_immediate = False
         if self._ctrl:
             chunks.extend(self._ctrl)
             self._ctrl = []
@@ -1819,22 +1928,24 @@ class Association:
                 size += len(fwd)
             self._forward_tsn_due = False
         # new data (RFC 9260 §6.1 A/B)
-        queue = self._send_queue
+        sched = self._sched
         sent_list = self._sent
         channels = self._channels
         stats = self.stats
-        while queue and not heap:
+        while sched and not heap:
             if self._flight >= self._cwnd:
                 break
             if len(sent_list) - self._sent_head >= MAX_OUTSTANDING_CHUNKS:
                 break
-            msg = queue[0]
+            msg = sched.next()
+            if msg is None:
+                break
             if msg.abandoned:
-                queue.popleft()
+                sched.current = None
                 continue
             if msg.offset == 0 and msg.expires is not None and now >= msg.expires:
                 # RFC 3758 §3.5: never sent and already expired: drop it silently
-                queue.popleft()
+                sched.current = None
                 self._queued_bytes -= len(msg.data)
                 ch = channels.get(msg.stream_id)
                 if ch is not None:
@@ -1870,7 +1981,7 @@ class Association:
             msg.offset += frag
             if msg.offset >= len(data):
                 flags |= FLAG_END
-                queue.popleft()
+                sched.current = None
                 ch = channels.get(msg.stream_id)
                 if ch is not None:
                     ch.queued -= 1
@@ -1959,12 +2070,11 @@ _KNOWN_INIT_PARAMS = frozenset(
 )
 
 
-def _filter_params(params: list[Param]) -> tuple[list[Param], list[bytes] | None]:
+def _filter_params(params: list[Param]) -> tuple[list[Param], list[bytes]]:
     """RFC 9260 §3.2.1: act on the upper two bits of unrecognized parameter types.
 
-    Returns (processed params, encoded unrecognized params to report). The report list is
-    None only if processing must stop entirely (never for INIT/INIT ACK here: "stop" means
-    stop processing further parameters)."""
+    Returns (params processed, encoded unrecognized params to report). Types with upper bits
+    00/01 stop processing of the remaining parameters; 01/11 are reported."""
     kept: list[Param] = []
     report: list[bytes] = []
     for ptype, value in params:

@@ -49,6 +49,8 @@ from .attributes import (
 )
 from .candidate import Candidate
 from .description import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_SCTP_PORT,
     Bandwidth,
     Connection,
     MediaDescription,
@@ -63,6 +65,8 @@ from .errors import ParseError
 Media = MediaDescription
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_SCTP_PORT",
     "Attribute",
     "Bandwidth",
     "Candidate",

@@ -102,7 +102,10 @@ class Group:
 
     @classmethod
     def parse(cls, text: str) -> Group:
-        parts = fields(text, "group")
+        # Lenient about extra spaces (the value is kept verbatim in the description anyway).
+        parts = text.split()
+        if not parts:
+            raise ParseError("group without semantics")
         for part in parts:
             check(TOKEN, part, "group token")
         return cls(parts[0], tuple(parts[1:]))
@@ -285,9 +288,19 @@ def parse_ice_pwd(value: str | None) -> str:
 
 
 def parse_ice_options(value: str | None) -> tuple[str, ...]:
-    """RFC 8839 §5.6: ice-options = ice-option-tag *(SP ice-option-tag)."""
-    parts = fields(_require(value, "ice-options"), "ice-options")
-    return tuple(check(TOKEN, part, "ice-option tag") for part in parts)
+    """RFC 8839 §5.6: ice-options = ice-option-tag *(SP ice-option-tag).
+
+    Commas are accepted as separators too: libdatachannel (used by Godot's native WebRTC
+    plugin) writes `a=ice-options:ice2,trickle`.
+    """
+    tags: list[str] = []
+    parts = _require(value, "ice-options").split()
+    if not parts:
+        raise ParseError("ice-options without a tag")
+    for part in parts:
+        for tag in part.split(","):
+            tags.append(check(TOKEN, tag, "ice-option tag"))
+    return tuple(tags)
 
 
 def parse_setup(value: str | None) -> Setup:
@@ -314,7 +327,7 @@ def parse_max_message_size(value: str | None) -> int:
 
 
 def parse_candidate(value: str | None) -> Candidate:
-    return Candidate.parse(_require(value, "candidate"))
+    return Candidate.parse_value(_require(value, "candidate"))
 
 
 def parse_fingerprint(value: str | None) -> Fingerprint:
@@ -349,11 +362,7 @@ def parse_ssrc(value: str | None) -> Ssrc:
     return Ssrc.parse(_require(value, "ssrc"))
 
 
-def _flag(value: str | None) -> bool:
-    return True
-
-
-# Attributes validated by sdp.parse (and by add_attribute). Flags accept any value.
+# Attributes validated by sdp.parse and add_attribute; any other attribute is kept verbatim.
 VALUE_PARSERS: Mapping[str, Callable[[str | None], object]] = MappingProxyType(
     {
         "ice-ufrag": parse_ice_ufrag,
@@ -372,10 +381,6 @@ VALUE_PARSERS: Mapping[str, Callable[[str | None], object]] = MappingProxyType(
         "fmtp": parse_fmtp,
         "extmap": parse_extmap,
         "ssrc": parse_ssrc,
-        "end-of-candidates": _flag,
-        "ice-lite": _flag,
-        "rtcp-mux": _flag,
-        "bundle-only": _flag,
     }
 )
 

@@ -40,6 +40,11 @@ class Candidate:
             text = text[2:]
         if text.startswith(_PREFIX):
             text = text[len(_PREFIX) :]
+        return cls.parse_value(text)
+
+    @classmethod
+    def parse_value(cls, text: str) -> Candidate:
+        """Parse exactly the attribute value (no `candidate:` prefix); raises ParseError."""
         parts = fields(text, "candidate", minimum=8)
         foundation, component, transport, priority, address, port, typ, cand_type = parts[:8]
         # RFC 8839 §5.1: foundation = 1*32ice-char, component-id = 1*3DIGIT

@@ -42,6 +42,8 @@ from .candidate import Candidate
 from .errors import ParseError
 
 _U64 = 2**64 - 1
+DEFAULT_SCTP_PORT = 5000  # RFC 8841 §5: a=sctp-port absent
+DEFAULT_MAX_MESSAGE_SIZE = 65536  # RFC 8841 §6: a=max-message-size absent
 # RFC 8866 §5.10: typed-time = 1*DIGIT [fixed-len-time-unit]; z= offsets may be negative.
 _TYPED_TIME = re.compile(r"[0-9]+[dhms]?")
 _SIGNED_TYPED_TIME = re.compile(r"-?[0-9]+[dhms]?")
@@ -218,6 +220,9 @@ class _Attributes:
             text = None
         elif isinstance(value, Candidate):
             text = value.value()
+        elif name == "candidate" and isinstance(value, str):
+            # Accept "a=candidate:..."/"candidate:..." too; the attribute holds the bare value.
+            text = Candidate.parse(value).value()
         else:
             text = str(value)
         if text is not None and ("\r" in text or "\n" in text or "\x00" in text):
@@ -388,6 +393,22 @@ class MediaDescription(_Attributes):
     def connection(self) -> Connection | None:
         """The first `c=` line of this section, or None."""
         return self.connections[0] if self.connections else None
+
+    @property
+    def effective_sctp_port(self) -> int:
+        """SCTP port of a data channel section: a=sctp-port, else the legacy a=sctpmap port,
+        else 5000 (RFC 8841 §5)."""
+        port = self.sctp_port
+        if port is None:
+            legacy = self.sctpmap
+            port = DEFAULT_SCTP_PORT if legacy is None else legacy.port
+        return port
+
+    @property
+    def effective_max_message_size(self) -> int:
+        """a=max-message-size, else 65536 (RFC 8841 §6); 0 means no limit."""
+        size = self.max_message_size
+        return DEFAULT_MAX_MESSAGE_SIZE if size is None else size
 
     def media_line(self) -> str:
         port = str(self.port) if self.port_count is None else f"{self.port}/{self.port_count}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from . import states as st
 from . import variant
 from .errors import Error
 from .states import ChannelState, WriteMode
@@ -51,6 +52,7 @@ class WebRTCDataChannel:
         self._state = ChannelState.STATE_CONNECTING
         self._write_mode = WriteMode.WRITE_MODE_BINARY
         self._queue: deque[tuple[bytes, bool]] = deque()
+        self._rx_bytes = 0  # queued bytes the owner counts against its receive limit
         self._last_was_string = False
         self._packet_error = Error.OK
         self._encode_buffer_max_size = DEFAULT_ENCODE_BUFFER_MAX_SIZE
@@ -75,6 +77,8 @@ class WebRTCDataChannel:
         data, binary = self._queue.popleft()
         self._last_was_string = not binary
         self._packet_error = Error.OK
+        if self._rx_bytes and self._owner is not None:
+            self._owner._channel_consumed(self, len(data))
         return data
 
     def get_available_packet_count(self) -> int:
@@ -129,7 +133,7 @@ class WebRTCDataChannel:
     def was_string_packet(self) -> bool:
         return self._last_was_string
 
-    def get_write_mode(self) -> WriteMode:
+    def get_write_mode(self) -> st.WriteMode:
         return self._write_mode
 
     def set_write_mode(self, write_mode: int) -> None:
@@ -140,7 +144,7 @@ class WebRTCDataChannel:
 
     write_mode = property(get_write_mode, set_write_mode)
 
-    def get_ready_state(self) -> ChannelState:
+    def get_ready_state(self) -> st.ChannelState:
         return self._state
 
     def get_label(self) -> str:
@@ -150,7 +154,7 @@ class WebRTCDataChannel:
         return self._protocol
 
     def get_id(self) -> int:
-        """The SCTP stream id, -1 until assigned (in-band channels before the DTLS role is known)."""
+        """The SCTP stream id; -1 until the DTLS role (hence the id parity) is known."""
         return self._id
 
     def is_ordered(self) -> bool:

@@ -59,13 +59,14 @@ class Error(IntEnum):
     ERR_PRINTER_ON_FIRE = 48
 
 
-# Which code each misuse returns (API.md "situation -> code"); one rule per situation.
-INVALID_ARGUMENT = Error.ERR_INVALID_PARAMETER  # wrong type/range, unknown type/mid, bad options
-INVALID_REMOTE_DATA = Error.ERR_INVALID_DATA  # SDP/candidate that does not parse or lacks WebRTC data
-CLOSED_UNTIL_INITIALIZE = Error.ERR_UNCONFIGURED  # any call after close() before initialize()
-CANNOT_OFFER = Error.FAILED  # create_offer() without a channel or outside STATE_NEW
-WRONG_SIGNALING_STATE = Error.ERR_INVALID_PARAMETER  # description in the wrong signaling state
-CHANNEL_ID_TAKEN = Error.ERR_ALREADY_IN_USE  # negotiated id already used
-MESSAGE_TOO_LARGE = Error.ERR_INVALID_PARAMETER  # put_packet above the peer's max-message-size
-CHANNEL_NOT_OPEN = Error.ERR_UNAVAILABLE  # put_packet on a channel that is not open
-NOTHING_QUEUED = Error.ERR_UNAVAILABLE  # get_packet with an empty queue
+# The situation -> code table of API.md, applied by every method (one rule per situation):
+#   wrong type / out of range, unknown description type, bad channel options,
+#   unknown mid or m-line index ............................................ ERR_INVALID_PARAMETER
+#   SDP or candidate that does not parse or lacks fingerprint/ice-ufrag/pwd ... ERR_INVALID_DATA
+#   any call after close() before initialize() ................................ ERR_UNCONFIGURED
+#   create_offer() without a channel or outside STATE_NEW ..................... FAILED
+#   a description in the wrong signaling state (state unchanged) ............ ERR_INVALID_PARAMETER
+#   negotiated channel id already taken (create_data_channel -> None) ........ ERR_ALREADY_IN_USE
+#   put_packet larger than the peer's max-message-size ...................... ERR_INVALID_PARAMETER
+#   put_packet on a channel that is not open .................................. ERR_UNAVAILABLE
+#   get_packet with nothing queued (get_packet_error) ......................... ERR_UNAVAILABLE

@@ -32,10 +32,10 @@ class WebRTCPeerConnectionExtension(WebRTCPeerConnection):
     def create_offer(self) -> Error:
         return self._create_offer()
 
-    def set_local_description(self, type: str, sdp: str) -> Error:  # noqa: A002
+    def set_local_description(self, type: str, sdp: str) -> Error:
         return self._set_local_description(type, sdp)
 
-    def set_remote_description(self, type: str, sdp: str) -> Error:  # noqa: A002
+    def set_remote_description(self, type: str, sdp: str) -> Error:
         return self._set_remote_description(type, sdp)
 
     def add_ice_candidate(self, media: str, index: int, name: str) -> Error:

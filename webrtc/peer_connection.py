@@ -37,10 +37,19 @@ import sctp
 import sdp
 
 from . import jsep
+from . import states as st
 from .data_channel import WebRTCDataChannel
+from .dtls_compat import ClientHelloReassembler
 from .errors import Error
-from .net import Address, Clock, DatagramTransport, TransportFactory, UdpTransport
-from .net import env_loopback_only, monotonic_clock
+from .net import (
+    Address,
+    Clock,
+    DatagramTransport,
+    TransportFactory,
+    UdpTransport,
+    env_loopback_only,
+    monotonic_clock,
+)
 from .signals import Signal
 from .states import (
     ChannelState,
@@ -62,6 +71,14 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_TYPES = ("offer", "answer", "pranswer", "rollback")
 MAX_EARLY_DTLS = 32  # DTLS datagrams kept while the descriptions are incomplete
 MAX_BUFFERED_CANDIDATES = 1000
+# Received bytes queued in channels that the application has not read yet. Past this, poll()
+# leaves messages inside the SCTP association, whose advertised window then shrinks (RFC 9260
+# §6.2): the sender slows down instead of us dropping reliable data or growing without bound.
+RECEIVE_QUEUE_LIMIT = 2 * 1024 * 1024
+SRTP_PROFILES = (
+    dtls.SrtpProfile.SRTP_AEAD_AES_128_GCM,
+    dtls.SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80,
+)
 _U16_MAX = 65535
 
 
@@ -103,7 +120,7 @@ class WebRTCPeerConnection:
 
     @staticmethod
     def set_default_extension(extension_class: Any) -> None:
-        """Make `WebRTCPeerConnection()` build `extension_class` (a class or its name; None resets)."""
+        """Make `WebRTCPeerConnection()` build `extension_class` (class or name; None resets)."""
         from .extension import WebRTCPeerConnectionExtension, find_extension_class
 
         if extension_class is None:
@@ -155,9 +172,11 @@ class WebRTCPeerConnection:
         self._agent: ice.Agent | None = None
         self._transport: DatagramTransport | None = None
         self._gathering_started = False
+        self._gathering = IceGatheringPhase.NEW  # from agent events, so it follows the signals
         self._dtls: dtls.Connection | None = None
         self._dtls_phase = DtlsPhase.NEW
         self._dtls_started = False
+        self._hello_reassembler: ClientHelloReassembler | None = None
         self._sctp: sctp.Association | None = None
         self._sctp_phase = SctpPhase.NEW
         self._we_offered: bool | None = None
@@ -174,15 +193,18 @@ class WebRTCPeerConnection:
         self._session_id = self._rng.getrandbits(62)
         self._session_version = 1
         self._dirty = False
+        self._rx_queued = 0  # bytes in channel receive queues (see RECEIVE_QUEUE_LIMIT)
 
     def _teardown(self, *, graceful: bool) -> None:
         """Close every layer and the sockets (used by close() and initialize())."""
         for ch in self._channels:
-            ch._state = ChannelState.STATE_CLOSED
+            self._mark_closed(ch)
         if graceful:
             try:
                 if self._sctp is not None and self._sctp_phase is SctpPhase.ESTABLISHED:
-                    self._sctp.close()  # RFC 9260 §9.2 SHUTDOWN
+                    # close() is immediate, so no SHUTDOWN handshake (RFC 9260 §9.2): ABORT with
+                    # "User-Initiated Abort" (§9.1), as browsers do when a connection closes.
+                    self._sctp.abort()
                     self._move_sctp_down()
                 if self._dtls is not None and self._dtls_phase is DtlsPhase.CONNECTED:
                     self._dtls.close()  # RFC 5246 §7.2.1 close_notify
@@ -234,9 +256,8 @@ class WebRTCPeerConnection:
         if parsed["negotiated"]:
             cid = parsed["id"]
             for ch in self._channels:
-                if ch._negotiated or ch._id >= 0:
-                    if ch._id == cid and ch._state is not ChannelState.STATE_CLOSED:
-                        return self._channel_failure(Error.ERR_ALREADY_IN_USE)
+                if ch._id == cid and ch._state is not ChannelState.STATE_CLOSED:
+                    return self._channel_failure(Error.ERR_ALREADY_IN_USE)
         channel = WebRTCDataChannel(
             self,
             label,
@@ -253,7 +274,7 @@ class WebRTCPeerConnection:
         self.last_error = Error.OK
         return channel
 
-    def _channel_failure(self, err: Error) -> None:
+    def _channel_failure(self, err: Error) -> WebRTCDataChannel | None:
         self.last_error = err
         logger.debug("create_data_channel failed: %s", err.name)
         return None
@@ -290,7 +311,7 @@ class WebRTCPeerConnection:
         self._queue_signal(self.session_description_created, "offer", text)
         return Error.OK
 
-    def set_local_description(self, type: str, sdp: str) -> Error:  # noqa: A002 (Godot's name)
+    def set_local_description(self, type: str, sdp: str) -> Error:
         """Apply a description created by this connection (`offer`, `answer`, `pranswer`)."""
         if self._closed:
             return Error.ERR_UNCONFIGURED
@@ -301,8 +322,10 @@ class WebRTCPeerConnection:
         created = self._created.get("answer" if type == "pranswer" else type)
         if created is None or jsep.local_ufrag(sdp) != jsep.local_ufrag(created):
             return Error.ERR_INVALID_PARAMETER  # only our own descriptions can be applied locally
-        if sdp == self._applied_local and type == "offer" and self._signaling is (
-            SignalingState.SIGNALING_STATE_HAVE_LOCAL_OFFER
+        if (
+            sdp == self._applied_local
+            and type == "offer"
+            and self._signaling is (SignalingState.SIGNALING_STATE_HAVE_LOCAL_OFFER)
         ):
             return Error.OK  # re-applying the current offer is harmless
         nxt = signaling_transition(self._signaling, "local", type)
@@ -318,7 +341,7 @@ class WebRTCPeerConnection:
             self._start_transports()
         return Error.OK
 
-    def set_remote_description(self, type: str, sdp: str) -> Error:  # noqa: A002
+    def set_remote_description(self, type: str, sdp: str) -> Error:
         """Apply the peer's description; with `offer`, an answer is created and emitted."""
         if self._closed:
             return Error.ERR_UNCONFIGURED
@@ -337,13 +360,14 @@ class WebRTCPeerConnection:
         nxt = signaling_transition(self._signaling, "remote", type)
         if nxt is None:
             return Error.ERR_INVALID_PARAMETER
-        if self._remote is not None and (remote.ice_ufrag, remote.ice_pwd) != (
-            self._remote.ice_ufrag,
-            self._remote.ice_pwd,
-        ):
-            if self._dtls is not None:
-                logger.warning("ICE restart is not supported")
-                return Error.ERR_UNAVAILABLE
+        old = self._remote
+        restart = old is not None and (remote.ice_ufrag, remote.ice_pwd) != (
+            old.ice_ufrag,
+            old.ice_pwd,
+        )
+        if restart and self._dtls is not None:
+            logger.warning("ICE restart is not supported")
+            return Error.ERR_UNAVAILABLE
         if type == "offer":
             if self._we_offered:
                 return Error.ERR_INVALID_PARAMETER
@@ -374,7 +398,7 @@ class WebRTCPeerConnection:
         return Error.OK
 
     def add_ice_candidate(self, media: str, index: int, name: str) -> Error:
-        """Add a remote candidate (`candidate:...`, with or without `a=`); "" = end-of-candidates."""
+        """Add a remote candidate (`candidate:...`, `a=` optional); "" = end-of-candidates."""
         if self._closed:
             return Error.ERR_UNCONFIGURED
         if (
@@ -445,14 +469,19 @@ class WebRTCPeerConnection:
         try:
             self._dirty = False
             if self._agent is not None:
-                self._step(self._clock())
-            while self._emit_queue and not self._closed:
-                signal, args = self._emit_queue.popleft()
+                try:
+                    self._step(self._clock())
+                except Exception:  # a layer bug: fail this connection, never the caller
+                    logger.exception("internal error in poll(); the connection has failed")
+                    self._dtls_phase = DtlsPhase.FAILED
+                    self._close_channels()
+                    return Error.ERR_BUG
+            # Handlers run here, in order; an exception in one propagates to the caller and
+            # the signals still queued are emitted by the next poll().
+            queue = self._emit_queue
+            while queue and not self._closed:
+                signal, args = queue.popleft()
                 signal.emit(*args)
-        except Exception:
-            logger.exception("internal error in poll(); the connection has failed")
-            self._dtls_phase = DtlsPhase.FAILED
-            return Error.ERR_BUG
         finally:
             self._in_poll = False
         return Error.OK
@@ -464,7 +493,7 @@ class WebRTCPeerConnection:
         self._teardown(graceful=True)
         self._closed = True
 
-    def get_connection_state(self) -> ConnectionState:
+    def get_connection_state(self) -> st.ConnectionState:
         ice_phase = None
         if self._agent is not None:
             ice_phase = _ice_phase(self._agent.state)
@@ -472,12 +501,10 @@ class WebRTCPeerConnection:
             closed=self._closed, ice=ice_phase, dtls=self._dtls_phase, sctp=self._sctp_phase
         )
 
-    def get_gathering_state(self) -> GatheringState:
-        if self._agent is None or not self._gathering_started:
-            return gathering_state(None)
-        return gathering_state(_gathering_phase(self._agent.gathering_state))
+    def get_gathering_state(self) -> st.GatheringState:
+        return gathering_state(self._gathering)
 
-    def get_signaling_state(self) -> SignalingState:
+    def get_signaling_state(self) -> st.SignalingState:
         return signaling_state(self._signaling, closed=self._closed)
 
     # -- extras ---------------------------------------------------------------------------------
@@ -511,6 +538,10 @@ class WebRTCPeerConnection:
                     continue
                 if _is_dtls(payload[0]):
                     if dtls_conn is not None:
+                        if self._hello_reassembler is not None:
+                            payload = self._reassemble_hello(payload)
+                            if payload is None:
+                                continue
                         dtls_conn.receive(payload, now)
                     elif len(self._early_dtls) < MAX_EARLY_DTLS:
                         self._early_dtls.append(payload)
@@ -543,6 +574,8 @@ class WebRTCPeerConnection:
                 )
             elif isinstance(ev, ice.StateChanged | ice.SelectedPairChanged):
                 self._maybe_start_dtls(now)
+            elif isinstance(ev, ice.GatheringComplete):
+                self._gathering = IceGatheringPhase.COMPLETE
         conn = self._dtls
         if conn is not None:
             assoc = self._sctp
@@ -560,17 +593,20 @@ class WebRTCPeerConnection:
         assoc = self._sctp
         if assoc is not None:
             by_sid = self._by_sid
-            while (ev := assoc.next_event()) is not None:
+            while self._rx_queued < RECEIVE_QUEUE_LIMIT and (ev := assoc.next_event()) is not None:
                 if isinstance(ev, sctp.MessageReceived):
                     ch = by_sid.get(ev.stream_id)
                     if ch is not None:
-                        ch._queue.append((ev.data, ev.binary))
+                        data = ev.data
+                        ch._queue.append((data, ev.binary))
+                        ch._rx_bytes += len(data)
+                        self._rx_queued += len(data)
                 elif isinstance(ev, sctp.ChannelOpened):
                     self._on_channel_opened(ev)
                 elif isinstance(ev, sctp.ChannelClosed):
                     ch = by_sid.pop(ev.stream_id, None)
                     if ch is not None:
-                        ch._state = ChannelState.STATE_CLOSED
+                        self._mark_closed(ch)
                 elif isinstance(ev, sctp.AssociationEstablished):
                     self._sctp_phase = SctpPhase.ESTABLISHED
                 elif isinstance(ev, sctp.AssociationClosed):
@@ -643,6 +679,7 @@ class WebRTCPeerConnection:
         agent = self._agent
         assert agent is not None
         self._gathering_started = True
+        self._gathering = IceGatheringPhase.GATHERING
         if self._transport_factory is not None:
             transport = self._transport_factory()
         else:
@@ -677,10 +714,15 @@ class WebRTCPeerConnection:
             is_client=is_client,
             certificate=self._certificate,
             remote_fingerprints=list(remote.fingerprints),
+            # use_srtp (RFC 5764) although we carry no media: aiortc fails a handshake without a
+            # negotiated SRTP profile, and browsers always offer these.
+            srtp_profiles=SRTP_PROFILES,
             rng=self._rng,
             keylog=keylog,
         )
         self._dtls_phase = DtlsPhase.CONNECTING
+        if not is_client:
+            self._hello_reassembler = ClientHelloReassembler()
         self._sctp = sctp.Association(
             is_client=is_client,
             local_port=self._local.sctp_port,
@@ -695,8 +737,19 @@ class WebRTCPeerConnection:
         now = self._clock()
         early, self._early_dtls = self._early_dtls, []
         for data in early:
-            self._dtls.receive(data, now)
+            whole = self._reassemble_hello(data) if self._hello_reassembler else data
+            if whole is not None:
+                self._dtls.receive(whole, now)
         self._maybe_start_dtls(now)
+
+    def _reassemble_hello(self, payload: bytes) -> bytes | None:
+        """Server side, until the handshake is under way: see `dtls_compat`."""
+        reassembler, conn = self._hello_reassembler, self._dtls
+        assert reassembler is not None and conn is not None
+        if conn.state is not dtls.State.SERVER_WAIT_CLIENT_HELLO:
+            self._hello_reassembler = None  # past the ClientHello: dtls reassembles the rest
+            return payload
+        return reassembler.feed(payload)
 
     def _maybe_start_dtls(self, now: float) -> None:
         conn, agent = self._dtls, self._agent
@@ -779,8 +832,22 @@ class WebRTCPeerConnection:
 
     def _close_channels(self) -> None:
         for ch in self._channels:
-            ch._state = ChannelState.STATE_CLOSED
+            self._mark_closed(ch)
         self._by_sid.clear()
+
+    def _mark_closed(self, ch: WebRTCDataChannel) -> None:
+        """CLOSED; what it still holds stays readable but no longer counts against the limit."""
+        ch._state = ChannelState.STATE_CLOSED
+        self._rx_queued -= ch._rx_bytes
+        ch._rx_bytes = 0
+
+    def _channel_consumed(self, ch: WebRTCDataChannel, n: int) -> None:
+        """The application read `n` bytes from `ch`."""
+        if ch._rx_bytes:
+            n = min(n, ch._rx_bytes)
+            ch._rx_bytes -= n
+            self._rx_queued -= n
+            self._dirty = True  # poll() may drain more from SCTP (and reopen its window)
 
     def _rollback(self, side: str) -> Error:
         nxt = signaling_transition(self._signaling, side, "rollback")
@@ -840,6 +907,7 @@ class WebRTCPeerConnection:
         except sctp.SctpError as exc:
             logger.info("close_channel(%d): %s", ch._id, exc)
             self._by_sid.pop(ch._id, None)
+            self._mark_closed(ch)
             return False
         ch._state = ChannelState.STATE_CLOSING
         self._dirty = True
@@ -864,13 +932,6 @@ def _ice_phase(state: Any) -> IcePhase:
         return IcePhase.NEW
 
 
-def _gathering_phase(state: Any) -> IceGatheringPhase:
-    try:
-        return IceGatheringPhase[state.name]
-    except (KeyError, AttributeError):
-        return IceGatheringPhase.NEW
-
-
 def _keylog_writer(path: str) -> Callable[[str], None]:
     def write(line: str) -> None:
         try:
@@ -885,7 +946,7 @@ def _keylog_writer(path: str) -> Callable[[str], None]:
 def _parse_channel_options(label: str, options: dict[str, Any]) -> dict[str, Any] | None:
     """create_data_channel options as API.md defines them; None when invalid."""
 
-    def get_int(key: str, low: int, high: int) -> int | None | bool:
+    def get_int(key: str, low: int, high: int) -> int | bool | None:
         value = options.get(key)
         if value is None:
             return None
@@ -961,7 +1022,9 @@ def _parse_ice_url(url: str) -> tuple[str, str, int, str] | None:
     transport = "udp" if scheme in ("stun", "turn") else "tcp"
     if query:
         key, _, value = query.partition("=")
-        if key.lower() != "transport" or value.lower() not in ("udp", "tcp") or scheme[:4] != "turn":
+        if key.lower() != "transport" or value.lower() not in ("udp", "tcp"):
+            return None
+        if not scheme.startswith("turn"):
             return None
         transport = value.lower()
     hp = _split_host_port(unquote(rest), 5349 if scheme.endswith("s") else 3478)

@@ -38,7 +38,7 @@ class Signal:
         return list(self._callables)
 
     def emit(self, *args: Any) -> None:
-        """Call every connected callable with `args` (a snapshot: changes apply to the next emit)."""
+        """Call every connected callable with `args` (changes made meanwhile apply next time)."""
         for fn in tuple(self._callables):
             fn(*args)
 

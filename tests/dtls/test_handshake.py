@@ -25,6 +25,8 @@ SUITES = [
     (0xC02C, "ecdsa-p256"),
     (0xCCA9, "ecdsa-p256"),
     (0xC02F, "rsa-2048"),
+    (0xC030, "rsa-2048"),
+    (0xCCA8, "rsa-2048"),
 ]
 
 
@@ -99,6 +101,7 @@ def test_cookie_exchange_is_stateless_and_excluded_from_transcript() -> None:
     assert server.next_timeout() is None  # RFC 6347 §4.2.1: HVR is not retransmitted
     frag = parse_fragments(hvr[13:])[0]
     assert frag.msg_type == HandshakeType.hello_verify_request and frag.message_seq == 0
+    assert HEADER.unpack_from(hvr)[2] == HEADER.unpack_from(ch1)[2]  # RFC 6347 §4.2.1
     server.receive(ch1, 0.0)  # an exact replay is dropped by the anti-replay window
     assert server.datagrams_to_send() == [] and server.stats.replayed == 1
     # a retransmitted ClientHello (new record seq) gets the same cookie (HMAC of its fields)
@@ -449,3 +452,32 @@ def test_application_data_after_handshake_both_ways_many_records() -> None:
         ),
     )
     assert got == payloads
+
+
+@pytest.mark.parametrize(
+    ("client_ems", "server_ems"), [(False, True), (True, False), (False, False)]
+)
+def test_without_extended_master_secret(client_ems: bool, server_ems: bool) -> None:
+    lines: list[str] = []
+    client, server = make_pair(
+        client_kwargs={"extended_master_secret": client_ems, "keylog": lines.append},
+        server_kwargs={"extended_master_secret": server_ems, "keylog": lines.append},
+    )
+    handshake(client, server)
+    assert not client.extended_master_secret and not server.extended_master_secret
+    assert lines[0] == lines[1]
+    assert client.export_keying_material("x", 16) == server.export_keying_material("x", 16)
+
+
+def test_remote_fingerprints_settable_after_construction() -> None:
+    client, server = make_pair(client_kwargs={"remote_fingerprints": None})
+    client.remote_fingerprints = [("sha-256", cert("ecdsa-p256", 1).fingerprint())]  # type: ignore[list-item]
+    assert client.remote_fingerprints == fp(cert("ecdsa-p256", 1))
+    handshake(client, server)
+
+
+def test_signature_schemes_reported() -> None:
+    client, server = make_pair(client_cert=cert("rsa-2048", 0), server_cert=cert("ecdsa-p384", 1))
+    handshake(client, server)
+    assert client.signature_scheme == server.peer_signature_scheme == 0x0804  # rsa_pss_rsae_sha256
+    assert server.signature_scheme == client.peer_signature_scheme == 0x0503  # ecdsa_p384_sha384

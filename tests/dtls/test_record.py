@@ -26,9 +26,11 @@ def test_replay_window_basics() -> None:
     assert w.is_replay(5)  # now left of the window
     assert not w.is_replay(6) and w.is_replay(5 + REPLAY_WINDOW)
     assert REPLAY_WINDOW >= 64  # RFC 6347 §4.1.2.6
+    w.mark((1 << 48) - 1)  # a huge jump must not build a huge bitmap
+    assert w.bitmap == 1 and w.is_replay((1 << 48) - 1)
 
 
-@given(st.lists(st.integers(min_value=0, max_value=400), max_size=200))
+@given(st.lists(st.integers(min_value=0, max_value=400) | st.just((1 << 48) - 1), max_size=200))
 def test_replay_window_matches_model(seqs: list[int]) -> None:
     w = ReplayWindow()
     seen: set[int] = set()
@@ -188,3 +190,19 @@ def test_send_rejects_oversized_records() -> None:
     with pytest.raises(DtlsError):
         client.send(bytes(16385))
     client.send(bytes(16384))
+
+
+def test_plaintext_handshake_after_established_is_ignored() -> None:
+    from dtls.messages import HandshakeType, encode_fragment
+
+    client, server = make_pair()
+    handshake(client, server)
+    for conn in (client, server):
+        hello = encode_fragment(HandshakeType.client_hello, 0, conn._recv_seq, 0, b"")
+        plain = EpochState(0)
+        plain.seq = 1000  # above the epoch-0 replay window
+        records = conn.stats.records_received
+        conn.receive(plain.seal(22, hello), 1.0)
+        assert conn.stats.records_received == records + 1
+        assert conn.state is State.ESTABLISHED
+        assert conn.datagrams_to_send() == []

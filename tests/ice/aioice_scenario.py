@@ -98,8 +98,8 @@ async def scenario(addresses: list[str], we_control: bool, seed: int) -> dict[st
     for c in theirs.local_candidates:
         agent.add_remote_candidate(sdp.Candidate.parse(c.to_sdp()))
     agent.add_remote_candidate(None)
-    for c in ours:
-        await theirs.add_remote_candidate(aioice.Candidate.from_sdp(c.value()))
+    for ours_c in ours:
+        await theirs.add_remote_candidate(aioice.Candidate.from_sdp(ours_c.value()))
     await theirs.add_remote_candidate(None)
 
     task = asyncio.create_task(driver.run())

@@ -446,3 +446,18 @@ def test_transaction_response_matching() -> None:
     tx.handle_timeout(100.0)
     assert not tx.timed_out
     assert not tx.handle_response(resp)
+
+
+@given(st.sampled_from([0.05, 0.1, 0.25, 0.5, 1.0]), st.integers(1, 9), st.integers(1, 32))
+def test_retransmission_schedule_property(rto: float, rc: int, rm: int) -> None:
+    tx = ClientTransaction(b"r", TID, ("::1", 1), 0.0, rto=rto, rc=rc, rm=rm)
+    sends = [0.0] * len(tx.datagrams_to_send())
+    end = 0.0
+    while (deadline := tx.next_timeout()) is not None:
+        tx.handle_timeout(deadline)
+        end = deadline
+        sends += [deadline] * len(tx.datagrams_to_send())
+    # RFC 8489 §6.2.1: Rc sends, the i-th at RTO * (2^i - 1); failure Rm * RTO after the last
+    assert sends == pytest.approx([rto * (2**i - 1) for i in range(rc)])
+    assert end == pytest.approx(rto * (2 ** (rc - 1) - 1) + rm * rto)
+    assert tx.timed_out

@@ -23,6 +23,7 @@ from ice.turn import (
     TurnEvent,
     TurnState,
 )
+from tests.netsim import Impairment, Link, VirtualClock, run_pair
 
 SERVER = ("127.0.0.1", 3478)
 RELAYED = ("127.0.0.1", 50000)
@@ -355,6 +356,9 @@ def test_data_indication_and_foreign_traffic() -> None:
     assert not client.receive(b"\x16\xfe\xfd", 1.0)  # DTLS: not TURN traffic
     assert not client.receive(b"", 1.0)
     assert not client.receive(b"\x00\x01garbage", 1.0)
+    bad_fp = bytearray(ind.encode())
+    bad_fp[-1] ^= 1
+    assert client.receive(bytes(bad_fp), 1.0)
     unknown_tid = Message(Method.ALLOCATE, Class.SUCCESS, bytes(12)).encode()
     assert client.receive(unknown_tid, 1.0)
     assert events(client) == []
@@ -408,3 +412,86 @@ def test_receive_is_total(datagrams: list[bytes]) -> None:
         client.receive(b"\x00\x03" + data, 2.0)
         client.receive(b"\x40\x00" + data, 2.0)
     client.handle_timeout(3.0)
+
+
+class ServerEndpoint:
+    """FakeServer with the netsim Endpoint verbs."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+        self.out: list[bytes] = []
+        self.arrivals: list[tuple[float, Method]] = []  # authenticated requests seen
+
+    def receive(self, data: bytes, now: float) -> None:
+        self.out.extend(self.server.handle(data))
+        msg = self.server.requests[-1]
+        if msg.message_class is Class.REQUEST and Attr.MESSAGE_INTEGRITY in msg.attributes:
+            self.arrivals.append((now, msg.method))
+
+    def max_gap(self, methods: set[Method], end: float) -> float:
+        times = [t for t, m in self.arrivals if m in methods]
+        return max(b - a for a, b in zip([*times], [*times[1:], end]))
+
+    def datagrams_to_send(self) -> list[bytes]:
+        out, self.out = self.out, []
+        return out
+
+    def next_timeout(self) -> float | None:
+        return None
+
+    def handle_timeout(self, now: float) -> None:
+        return None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_hour_on_a_lossy_link(seed: int) -> None:
+    clock = VirtualClock()
+    server = FakeServer()
+    client = TurnClient(SERVER, "user", "pass", rng=random.Random(seed))
+    imp = Impairment(loss=0.2, duplicate=0.1, reorder=0.1, delay=0.03, jitter=0.02)
+    seen: list[TurnEvent] = []
+    client.allocate(0.0)
+
+    def on_step(now: float) -> None:
+        seen.extend(events(client))
+        if client.state is TurnState.ALLOCATED:
+            client.bind_channel(PEER, now)  # idempotent
+
+    endpoint = ServerEndpoint(server)
+    ok = run_pair(
+        client,
+        endpoint,
+        clock=clock,
+        until=lambda: clock.now >= 3600.0,
+        link_ab=Link(imp, seed=seed),
+        link_ba=Link(imp, seed=seed + 100),
+        max_time=4000.0,
+        on_step=on_step,
+    )
+    assert ok
+    seen.extend(events(client))
+    assert client.state is TurnState.ALLOCATED
+    assert not any(isinstance(e, AllocationFailed) for e in seen)
+    assert seen[0] == Allocated(RELAYED, MAPPED, 600)
+    assert ChannelBound(PEER, 0x4000) in seen
+    refreshes = {m.transaction_id for m in server.requests if m.method is Method.REFRESH}
+    binds = {m.transaction_id for m in server.requests if m.method is Method.CHANNEL_BIND}
+    perms = {m.transaction_id for m in server.requests if m.method is Method.CREATE_PERMISSION}
+    assert len(refreshes) == 6  # every 540 s over an hour
+    assert len(binds) == 7  # first bind + 6 refreshes at 540 s
+    assert len(perms) >= 12  # CreatePermission every 240 s unless a ChannelBind refreshed it
+    # server-side view: nothing ever came close to expiring (RFC 8656 §7, §9, §12)
+    end = clock.now
+    assert endpoint.max_gap({Method.ALLOCATE, Method.REFRESH}, end) < 600
+    assert endpoint.max_gap({Method.CHANNEL_BIND}, end) < 600
+    assert endpoint.max_gap({Method.CREATE_PERMISSION, Method.CHANNEL_BIND}, end) < 300
+
+
+def test_relay_ipv6_requests_address_family() -> None:
+    server = FakeServer()
+    client = TurnClient(SERVER, "user", "pass", rng=random.Random(1), relay_ipv6=True)
+    client.allocate(0.0)
+    pump(client, server, 0.0)
+    assert all(m.attributes[Attr.REQUESTED_ADDRESS_FAMILY] == 2 for m in server.requests)
+    _, plain_server = allocated()
+    assert Attr.REQUESTED_ADDRESS_FAMILY not in plain_server.requests[0].attributes

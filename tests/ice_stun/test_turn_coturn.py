@@ -1,5 +1,5 @@
-"""TurnClient against a real coturn on 127.0.0.1: allocate, permission, Send/Data, ChannelData,
-refresh, deallocate. The client is sans-I/O; this test owns the sockets and the clock."""
+"""TurnClient against a real coturn on 127.0.0.1 and ::1: allocate, permission, Send/Data,
+ChannelData, refresh, deallocate. The client is sans-I/O; this test owns sockets and clock."""
 
 from __future__ import annotations
 
@@ -26,10 +26,25 @@ from tests.interop.coturn import CoturnServer, coturn_server
 pytestmark = pytest.mark.interop
 
 
-@pytest.fixture
-def coturn() -> Iterator[CoturnServer]:
-    with coturn_server() as server:
+@pytest.fixture(params=["127.0.0.1", "::1"], ids=["ipv4", "ipv6"])
+def coturn(request: pytest.FixtureRequest) -> Iterator[CoturnServer]:
+    with coturn_server(host=request.param) as server:
         yield server
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _udp(host: str) -> socket.socket:
+    sock = socket.socket(_family(host), socket.SOCK_DGRAM)
+    sock.bind((host, 0))
+    return sock
+
+
+def _name(sock: socket.socket) -> tuple[str, int]:
+    name = sock.getsockname()
+    return (name[0], name[1])
 
 
 class Driver:
@@ -37,8 +52,7 @@ class Driver:
 
     def __init__(self, client: TurnClient) -> None:
         self.client = client
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = _udp(client.server[0])
         self.sock.settimeout(0.02)
         self.offset = 0.0
         self.events: list[TurnEvent] = []
@@ -56,7 +70,7 @@ class Driver:
         except TimeoutError:
             data, addr = b"", None
         now = self.now()
-        if addr == client.server:
+        if addr is not None and (addr[0], addr[1]) == client.server:
             self.inbound.append(data)
             assert client.receive(data, now)
         deadline = client.next_timeout()
@@ -104,19 +118,22 @@ def _recv(sock: socket.socket) -> tuple[bytes, tuple[str, int]]:
 
 
 def test_coturn_relay_roundtrip(coturn: CoturnServer) -> None:
-    client = TurnClient(coturn.address, coturn.username, coturn.password, software="ice-test")
+    host = coturn.address[0]
+    ipv6 = ":" in host
+    client = TurnClient(
+        coturn.address, coturn.username, coturn.password, software="ice-test", relay_ipv6=ipv6
+    )
     drv = Driver(client)
-    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    peer.bind(("127.0.0.1", 0))
-    peer_addr = (peer.getsockname()[0], peer.getsockname()[1])
+    peer = _udp(host)
+    peer_addr = _name(peer)
     try:
         client.allocate(drv.now())
         allocated = drv.wait_event(Allocated)
         assert isinstance(allocated, Allocated)
         relayed = allocated.relayed
-        assert relayed[0] == "127.0.0.1"
+        assert relayed[0] == host
         assert coturn.relay_ports[0] <= relayed[1] <= coturn.relay_ports[1]
-        assert allocated.mapped == drv.sock.getsockname()
+        assert allocated.mapped == _name(drv.sock)
         assert allocated.lifetime > 0 and client.relayed_address == relayed
 
         # Send indication -> peer; peer reply -> Data indication
@@ -166,7 +183,7 @@ def test_coturn_relay_roundtrip(coturn: CoturnServer) -> None:
         # the allocation about 1 s after the Refresh (437 "wrong transaction ID" until then), so
         # retry a bounded number of times.
         for _ in range(10):
-            again = TurnClient(coturn.address, coturn.username, coturn.password)
+            again = TurnClient(coturn.address, coturn.username, coturn.password, relay_ipv6=ipv6)
             drv.client, drv.events = again, []
             again.allocate(drv.now())
             drv.until(lambda: any(isinstance(e, (Allocated, AllocationFailed)) for e in drv.events))
@@ -184,7 +201,12 @@ def test_coturn_relay_roundtrip(coturn: CoturnServer) -> None:
         peer.close()
 
 
-def test_coturn_wrong_password(coturn: CoturnServer) -> None:
+def test_coturn_wrong_password() -> None:
+    with coturn_server() as coturn:
+        _wrong_password(coturn)
+
+
+def _wrong_password(coturn: CoturnServer) -> None:
     client = TurnClient(coturn.address, coturn.username, "not-the-password")
     drv = Driver(client)
     try:
@@ -194,3 +216,37 @@ def test_coturn_wrong_password(coturn: CoturnServer) -> None:
         assert client.state is TurnState.FAILED
     finally:
         drv.sock.close()
+
+
+def test_coturn_stale_nonce_retry() -> None:
+    """coturn with 1 s nonces answers a later Refresh with 438; the client retries and lives."""
+    with coturn_server(extra_args=("--stale-nonce=1",)) as server:
+        client = TurnClient(server.address, server.username, server.password)
+        drv = Driver(client)
+        try:
+            client.allocate(drv.now())
+            drv.wait_event(Allocated)
+            # coturn's nonce clock has 1 s granularity: refresh repeatedly (bounded) until one
+            # Refresh meets 438 and its retry with the new NONCE succeeds.
+            saw_stale = False
+            for _ in range(12):
+                drv.idle(25)  # ~0.5 s of 20 ms socket reads
+                drv.inbound.clear()
+                drv.offset += 545.0  # make the allocation refresh due
+                drv.until(lambda: Method.REFRESH in _successes(drv.inbound))
+                errors = [
+                    m.get_error()
+                    for m in map(Message.parse, filter(is_stun, drv.inbound))
+                    if m.message_class is Class.ERROR
+                ]
+                if errors:
+                    assert [e[0] if e else None for e in errors] == [438]
+                    saw_stale = True
+                    break
+            assert saw_stale
+            assert client.state is TurnState.ALLOCATED
+            assert not any(isinstance(e, AllocationFailed) for e in drv.events)
+            client.close(drv.now())
+            drv.wait_event(Deallocated)
+        finally:
+            drv.sock.close()

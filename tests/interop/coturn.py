@@ -1,4 +1,4 @@
-"""Start a real coturn (turnserver) on 127.0.0.1 for a test and stop it by its pid.
+"""Start a real coturn (turnserver) on 127.0.0.1 or ::1 for a test and stop it by its pid.
 
 Recipe from /work/shared/interop/README.md. Usage:
 
@@ -48,15 +48,19 @@ class CoturnServer:
             return ""
 
 
-def _free_port() -> int:
-    """A port currently free for both UDP and TCP on 127.0.0.1 (coturn listens on both)."""
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _free_port(host: str) -> int:
+    """A port currently free for both UDP and TCP on `host` (coturn listens on both)."""
     for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
+        with socket.socket(_family(host), socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
             port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            with socket.socket(_family(host), socket.SOCK_STREAM) as tcp:
                 try:
-                    tcp.bind(("127.0.0.1", port))
+                    tcp.bind((host, port))
                 except OSError:
                     continue
             return port
@@ -67,7 +71,7 @@ def _answers_binding(address: tuple[str, int], timeout: float) -> bool:
     """Send one raw STUN Binding request (RFC 8489 §5) and wait briefly for any answer."""
     tid = os.urandom(12)
     request = struct.pack("!HHI12s", 0x0001, 0, 0x2112A442, tid)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with socket.socket(_family(address[0]), socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:
             sock.sendto(request, address)
@@ -78,12 +82,15 @@ def _answers_binding(address: tuple[str, int], timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def coturn_server(*, ready_timeout: float = 10.0) -> Iterator[CoturnServer]:
-    """Run `turnserver` with long-term credentials test:test, realm example.org, UDP only."""
+def coturn_server(
+    *, host: str = "127.0.0.1", extra_args: tuple[str, ...] = (), ready_timeout: float = 10.0
+) -> Iterator[CoturnServer]:
+    """Run `turnserver` on `host` (127.0.0.1 or ::1; relays on the same address) with
+    long-term credentials test:test, realm example.org, UDP only."""
     binary = shutil.which("turnserver")
     require(binary is not None, "coturn (turnserver) is not installed")
     assert binary is not None
-    port = _free_port()
+    port = _free_port(host)
     base = random.Random(os.getpid() ^ port).randrange(49152, 65000)
     relay = (base, base + 99)
     workdir = tempfile.mkdtemp(prefix="coturn-")
@@ -91,9 +98,9 @@ def coturn_server(*, ready_timeout: float = 10.0) -> Iterator[CoturnServer]:
     argv = [
         binary,
         "-n",
-        "--listening-ip=127.0.0.1",
+        f"--listening-ip={host}",
         f"--listening-port={port}",
-        "--relay-ip=127.0.0.1",
+        f"--relay-ip={host}",
         "--lt-cred-mech",
         f"--user={USERNAME}:{PASSWORD}",
         f"--realm={REALM}",
@@ -107,10 +114,11 @@ def coturn_server(*, ready_timeout: float = 10.0) -> Iterator[CoturnServer]:
         "--simple-log",
         f"--userdb={os.path.join(workdir, 'turndb')}",
         f"--pidfile={os.path.join(workdir, 'turnserver.pid')}",
+        *extra_args,
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    server = CoturnServer(("127.0.0.1", port), USERNAME, PASSWORD, REALM, proc.pid, relay, log_path)
+    server = CoturnServer((host, port), USERNAME, PASSWORD, REALM, proc.pid, relay, log_path)
     try:
         attempts = int(ready_timeout / 0.2)
         for _ in range(attempts):

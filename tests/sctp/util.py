@@ -36,9 +36,7 @@ class Peer:
                 self.assoc_closed = ev
 
 
-def make_pair(
-    seed: int = 1, **kwargs: object
-) -> tuple[Peer, Peer]:
+def make_pair(seed: int = 1, **kwargs: object) -> tuple[Peer, Peer]:
     a = sctp.Association(is_client=True, rng=random.Random(seed), **kwargs)  # type: ignore[arg-type]
     b = sctp.Association(is_client=False, rng=random.Random(seed + 1000), **kwargs)  # type: ignore[arg-type]
     return Peer(a), Peer(b)

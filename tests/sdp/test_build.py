@@ -30,7 +30,9 @@ MINIMAL_OFFER = (
 
 
 def _build_offer() -> sdp.SessionDescription:
-    offer = sdp.SessionDescription(origin=sdp.Origin(session_id=4611731400430051336, session_version=2))
+    offer = sdp.SessionDescription(
+        origin=sdp.Origin(session_id=4611731400430051336, session_version=2)
+    )
     offer.add_attribute("group", sdp.Group("BUNDLE", ("0",)))
     offer.add_attribute("msid-semantic", " WMS")
     media = offer.add_media(sdp.MediaDescription(connections=[sdp.Connection()]))
@@ -253,9 +255,13 @@ def test_rfc8866_lines_round_trip_and_typed() -> None:
     assert audio.direction is sdp.Direction.SENDONLY
     assert description.direction_for(video) is sdp.Direction.RECVONLY
     assert (video.port, video.port_count, video.formats) == (51372, 2, ["99"])
-    for typed in (*audio.rtpmaps, *audio.extmaps, *audio.ssrcs, fmtp):
-        assert sdp.parse(str(description)) == description
-        assert type(typed).parse(str(typed)) == typed
+    for rtpmap in audio.rtpmaps:
+        assert sdp.RtpMap.parse(str(rtpmap)) == rtpmap
+    for extmap in audio.extmaps:
+        assert sdp.ExtMap.parse(str(extmap)) == extmap
+    for ssrc in audio.ssrcs:
+        assert sdp.Ssrc.parse(str(ssrc)) == ssrc
+    assert sdp.Fmtp.parse(str(fmtp)) == fmtp
 
 
 def test_z_directly_after_t_and_multiple_time_descriptions() -> None:
@@ -326,3 +332,115 @@ def test_typed_accessor_on_built_bad_value_raises_parse_error() -> None:
 def test_print_writes_sdp_text() -> None:
     assert str(sdp.parse(MINIMAL_OFFER)) == MINIMAL_OFFER
     assert repr(sdp.parse(MINIMAL_OFFER)).startswith("SessionDescription(")
+
+
+def test_add_candidate_from_text_normalises_prefix() -> None:
+    media = sdp.MediaDescription()
+    bare = "1 1 udp 2130706431 192.0.2.1 50000 typ host"
+    for text in (bare, "candidate:" + bare, "a=candidate:" + bare):
+        assert media.add_attribute("candidate", text) == sdp.Attribute("candidate", bare)
+    # Inside an SDP the value must be bare.
+    head = "v=0\r\no=- 1 1 IN IP4 ::1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP x\r\n"
+    with pytest.raises(sdp.ParseError) as info:
+        sdp.parse(head + "a=candidate:candidate:" + bare + "\r\n")
+    assert info.value.line_number == 6
+
+
+def test_libdatachannel_comma_separated_ice_options() -> None:
+    head = "v=0\r\no=- 1 1 IN IP4 ::1\r\ns=-\r\nt=0 0\r\n"
+    description = sdp.parse(head + "a=ice-options:ice2,trickle\r\n")
+    assert description.ice_options == ("ice2", "trickle")
+    assert str(description) == head + "a=ice-options:ice2,trickle\r\n"
+    with pytest.raises(sdp.ParseError):
+        sdp.parse(head + "a=ice-options:ice2,,trickle\r\n")
+
+
+def test_extra_spaces_tolerated_in_group_and_ice_options() -> None:
+    head = "v=0\r\no=- 1 1 IN IP4 ::1\r\ns=-\r\nt=0 0\r\n"
+    text = head + "a=group:BUNDLE 0  1 \r\na=ice-options:trickle \r\n"
+    description = sdp.parse(text)
+    assert description.bundle_groups == [("0", "1")]
+    assert description.ice_options == ("trickle",)
+    assert str(description) == text
+
+
+def test_effective_data_channel_parameters() -> None:
+    # RFC 8841 §5/§6 defaults; legacy sctpmap port; 0 = no limit.
+    media = sdp.MediaDescription()
+    assert media.effective_sctp_port == sdp.DEFAULT_SCTP_PORT == 5000
+    assert media.effective_max_message_size == sdp.DEFAULT_MAX_MESSAGE_SIZE == 65536
+    media.add_attribute("sctpmap", "5001 webrtc-datachannel 1024")
+    assert media.effective_sctp_port == 5001
+    media.add_attribute("sctp-port", 5002)
+    media.add_attribute("max-message-size", 0)
+    assert media.effective_sctp_port == 5002
+    assert media.effective_max_message_size == 0
+
+
+# Constructed in the shape Firefox and libdatachannel (Godot's native plugin) write: ICE
+# credentials, fingerprint and setup at session level, applying to every media section.
+FIREFOX_SHAPE = (
+    "v=0\r\n"
+    "o=mozilla...THIS_IS_SDPARTA-99.0 4917382054393453829 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=sendrecv\r\n"
+    f"a=fingerprint:sha-256 {DIGEST.hex(':').upper()}\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=msid-semantic:WMS *\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=sendrecv\r\n"
+    "a=ice-pwd:3ba5ac2e0c1e0f3b8d5e2e4a2a5e9d1c\r\n"
+    "a=ice-ufrag:7d3a2b1c\r\n"
+    "a=mid:0\r\n"
+    "a=setup:actpass\r\n"
+    "a=sctp-port:5000\r\n"
+    "a=max-message-size:1073741823\r\n"
+)
+LIBDATACHANNEL_SHAPE = (
+    "v=0\r\n"
+    "o=rtc 2966436580 0 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "a=group:LS 0\r\n"
+    "a=msid-semantic:WMS *\r\n"
+    "a=setup:actpass\r\n"
+    "a=ice-ufrag:Gk1H\r\n"
+    "a=ice-pwd:1ZsP0kQhW7nZJbu4a0Cg0j\r\n"
+    "a=ice-options:ice2,trickle\r\n"
+    f"a=fingerprint:sha-256 {DIGEST.hex(':').upper()}\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\n"
+    "a=sendrecv\r\n"
+    "a=sctp-port:5000\r\n"
+    "a=max-message-size:262144\r\n"
+)
+
+
+def test_firefox_shape_session_level_fingerprint() -> None:
+    description = sdp.parse(FIREFOX_SHAPE)
+    assert str(description) == FIREFOX_SHAPE
+    media = description.media[0]
+    assert media.fingerprints == []
+    assert description.fingerprints_for(media) == [sdp.Fingerprint("sha-256", DIGEST)]
+    assert description.ice_options_for(media) == ("trickle",)
+    assert description.ice_ufrag_for(media) == "7d3a2b1c"
+    assert media.effective_max_message_size == 1073741823
+    assert description.origin.username == "mozilla...THIS_IS_SDPARTA-99.0"
+
+
+def test_libdatachannel_shape_session_level_credentials() -> None:
+    description = sdp.parse(LIBDATACHANNEL_SHAPE)
+    assert str(description) == LIBDATACHANNEL_SHAPE
+    media = description.media[0]
+    assert media.ice_ufrag is None and media.setup is None
+    assert description.ice_ufrag_for(media) == "Gk1H"
+    assert description.ice_pwd_for(media) == "1ZsP0kQhW7nZJbu4a0Cg0j"
+    assert description.setup_for(media) is sdp.Setup.ACTPASS
+    assert "trickle" in description.ice_options_for(media)
+    assert description.bundle_groups == [("0",)]
+    assert [g.semantics for g in description.groups] == ["BUNDLE", "LS"]

@@ -84,7 +84,7 @@ def test_tcptype_and_relay() -> None:
         "candidate:1 x udp 1 10.0.0.1 1 typ host",
         "candidate:1 1 udp -1 10.0.0.1 1 typ host",
         "candidate:1 1 udp +1 10.0.0.1 1 typ host",
-        "candidate:1 1 udp ١ 10.0.0.1 1 typ host",  # non-ASCII digit
+        "candidate:1 1 udp \u0661 10.0.0.1 1 typ host",  # non-ASCII digit
         "candidate:" + "a" * 33 + " 1 udp 1 10.0.0.1 1 typ host",  # foundation > 32
         "candidate:a_b 1 udp 1 10.0.0.1 1 typ host",  # '_' is not an ice-char
         "candidate:1  1 udp 1 10.0.0.1 1 typ host",  # double space

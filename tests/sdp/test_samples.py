@@ -80,9 +80,7 @@ def test_chromium_offer_typed_values() -> None:
     assert media.fingerprints == [
         sdp.Fingerprint(
             "sha-256",
-            bytes.fromhex(
-                "31E86753880447491EF10A2C2D2C168B010CA5B718BE9C8CC75A7EA082410C14"
-            ),
+            bytes.fromhex("31E86753880447491EF10A2C2D2C168B010CA5B718BE9C8CC75A7EA082410C14"),
         )
     ]
     assert media.candidates == [

@@ -55,7 +55,9 @@ def test_port_in_use_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
         port = busy.getsockname()[1]
         assert main(["--port", str(port)], prog="signal") == 1
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"signal: error: cannot listen on 127.0.0.1:{port}")
+    assert len(lines) == 1 and lines[0].startswith(
+        f"signal: error: cannot listen on 127.0.0.1:{port}"
+    )
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
@@ -70,6 +72,8 @@ def test_module_entry_point_serves_and_stops(tmp_path: Path, stop_signal: int) -
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Start with SIGINT ignored, as for a background job: the server must still stop.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert proc.stdout is not None
@@ -93,6 +97,7 @@ def test_module_entry_point_serves_and_stops(tmp_path: Path, stop_signal: int) -
         assert http_reply.startswith(b"HTTP/1.1 200") and http_reply.endswith(b"<p>demo</p>")
         proc.send_signal(stop_signal)
         assert proc.wait(timeout=30) == 0
+        assert proc.stderr is not None and proc.stderr.read() == ""
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -38,6 +38,7 @@ class ServerThread:
 
     def __init__(self, **kw: Any) -> None:
         self.loop = asyncio.new_event_loop()
+        kw.setdefault("join_timeout", 60.0)  # long unless a test is about it
         self.server = SignalingServer("127.0.0.1", 0, rng=random.Random(5), **kw)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -73,22 +74,27 @@ def poll_until(client: SignalingClient, want: Callable[[Event], bool]) -> list[E
     raise AssertionError(f"event never arrived; saw {seen}")
 
 
+def state_of(client: SignalingClient) -> ClientState:
+    return client.state  # a call, so the type checker does not narrow across polls
+
+
 def of(kind: type) -> Callable[[Event], bool]:
     return lambda event: isinstance(event, kind)
 
 
 def test_poll_style_session(server: ServerThread) -> None:
     host, peer = SignalingClient(), SignalingClient()
-    assert host.state is ClientState.CLOSED
+    assert state_of(host) is ClientState.CLOSED
     assert host.join() is False  # not connected yet: no exception
     host.connect(server.url)
-    assert host.state is ClientState.CONNECTING
+    assert state_of(host) is ClientState.CONNECTING
     assert poll_until(host, of(Connected)) == [Connected()]
-    assert host.state is ClientState.OPEN
+    assert state_of(host) is ClientState.OPEN
     assert host.join("", mesh=True)
-    events = poll_until(host, of(LobbyJoined))
-    assert events[0] == IdAssigned(1, True)
-    assert (host.peer_id, host.mesh, host.lobby) == (1, True, events[1].lobby)  # type: ignore[union-attr]
+    id_event, joined = poll_until(host, of(LobbyJoined))
+    assert id_event == IdAssigned(1, True)
+    assert isinstance(joined, LobbyJoined)
+    assert (host.peer_id, host.mesh, host.lobby) == (1, True, joined.lobby)
 
     peer.connect(server.url)
     poll_until(peer, of(Connected))
@@ -184,7 +190,9 @@ def test_client_skips_invalid_frames_from_server() -> None:
 
 def test_async_client_session() -> None:
     async def scenario() -> None:
-        async with SignalingServer("127.0.0.1", 0, rng=random.Random(1)) as srv:
+        srv = SignalingServer("127.0.0.1", 0, rng=random.Random(1))
+        await srv.start()
+        try:
             async with await AsyncSignalingClient.connect(srv.url) as host:
                 await host.join("", mesh=False)
                 assert await host.recv() == IdAssigned(1, False)
@@ -213,5 +221,7 @@ def test_async_client_session() -> None:
                 ]
                 assert await peer.recv() == Disconnected(1000, "")
                 assert await peer.send_answer(1, "late") is False
+        finally:
+            await srv.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -131,7 +131,11 @@ def test_client_server_clients_only_see_host() -> None:
     host, lobby = host_lobby(hub, mesh=False)
     b, _ = join(hub, lobby)
     c, actions_c = join(hub, lobby)
-    assert sends(actions_c, c) == [(T.ID, c.id, ""), (T.PEER_CONNECT, 1, ""), (T.JOIN, 0, lobby.name)]
+    assert sends(actions_c, c) == [
+        (T.ID, c.id, ""),
+        (T.PEER_CONNECT, 1, ""),
+        (T.JOIN, 0, lobby.name),
+    ]
     assert sends(actions_c, host) == [(T.PEER_CONNECT, c.id, "")]
     assert sends(actions_c, b) == []
     actions = hub.disconnect(b)
@@ -173,17 +177,13 @@ def test_relay_to_unknown_peer_closes_sender_only() -> None:
 
 def test_relay_to_self_or_other_lobby_is_invalid() -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
-    other_host, other = host_lobby(hub)
+    _host, lobby = host_lobby(hub)
+    _other_host, other = host_lobby(hub)
     b, _ = join(hub, lobby)
     o, _ = join(hub, other)
-    assert closes(hub.receive(b, frame(T.OFFER, b.id, "x")))[0][2].startswith(
-        "Invalid destination"
-    )
+    assert closes(hub.receive(b, frame(T.OFFER, b.id, "x")))[0][2].startswith("Invalid destination")
     c, _ = join(hub, lobby)
-    assert closes(hub.receive(c, frame(T.OFFER, o.id, "x")))[0][2].startswith(
-        "Invalid destination"
-    )
+    assert closes(hub.receive(c, frame(T.OFFER, o.id, "x")))[0][2].startswith("Invalid destination")
 
 
 def test_relay_to_recently_departed_peer_is_dropped_quietly() -> None:
@@ -229,7 +229,10 @@ def test_seal_notifies_everyone_and_blocks_new_peers() -> None:
     ]
     # Relaying still works until the timer fires.
     assert hub.receive(b, frame(T.ANSWER, 1, "a")) == [Send(host, Message(T.ANSWER, b.id, "a"))]
-    assert closes(hub.seal_expired(lobby)) == [(host, 1000, "Seal complete"), (b, 1000, "Seal complete")]
+    assert closes(hub.seal_expired(lobby)) == [
+        (host, 1000, "Seal complete"),
+        (b, 1000, "Seal complete"),
+    ]
 
 
 def test_seal_expired_after_lobby_gone_is_noop() -> None:
@@ -242,7 +245,7 @@ def test_seal_expired_after_lobby_gone_is_noop() -> None:
 
 def test_only_host_can_seal() -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
+    _host, lobby = host_lobby(hub)
     b, _ = join(hub, lobby)
     assert closes(hub.receive(b, frame(T.SEAL))) == [(b, 4000, "Only host can seal the lobby")]
     assert not lobby.sealed
@@ -268,7 +271,7 @@ def test_bad_frames_before_join_close_with_4000(text: str, reason: str) -> None:
 @pytest.mark.parametrize("mtype", [T.ID, T.PEER_CONNECT, T.PEER_DISCONNECT])
 def test_server_only_types_from_client_are_invalid(mtype: MessageType) -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
+    _host, lobby = host_lobby(hub)
     b, _ = join(hub, lobby)
     assert closes(hub.receive(b, frame(mtype, 1))) == [
         (b, 4000, f"Invalid command: clients may not send {mtype.name}")
@@ -283,7 +286,7 @@ def test_binary_frame_is_rejected() -> None:
 
 def test_join_twice_is_rejected() -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
+    host, _lobby = host_lobby(hub)
     assert closes(hub.receive(host, frame(T.JOIN, 0, ""))) == [(host, 4000, "Already in a lobby")]
 
 
@@ -313,7 +316,7 @@ def test_lobby_limit_and_freed_slot() -> None:
         (p, 4000, "Too many lobbies open, disconnecting")
     ]
     # Joining the existing lobby is still allowed.
-    q, actions = join(hub, lobby)
+    _q, actions = join(hub, lobby)
     assert not closes(actions)
     hub.disconnect(host)
     r = connect(hub)
@@ -322,14 +325,14 @@ def test_lobby_limit_and_freed_slot() -> None:
 
 def test_long_close_reason_is_truncated_to_fit_frame() -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
+    host, _lobby = host_lobby(hub)
     [(_, _, reason)] = closes(hub.receive(host, frame(T.OFFER, 2**31 - 1, "x")))
     assert len(reason.encode()) <= 123
 
 
 def test_disconnect_unknown_or_twice_is_noop() -> None:
     hub = new_hub()
-    host, lobby = host_lobby(hub)
+    _host, lobby = host_lobby(hub)
     b, _ = join(hub, lobby)
     assert hub.disconnect(b)
     assert hub.disconnect(b) == []

@@ -110,11 +110,7 @@ _json_values = st.recursive(
 )
 
 
-@given(
-    st.dictionaries(
-        st.sampled_from(["type", "id", "data", "other"]), _json_values, max_size=4
-    )
-)
+@given(st.dictionaries(st.sampled_from(["type", "id", "data", "other"]), _json_values, max_size=4))
 def test_decoder_is_total_on_json_objects(obj: dict[str, object]) -> None:
     try:
         decode_message(json.dumps(obj))

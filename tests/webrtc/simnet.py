@@ -49,9 +49,7 @@ class NetsimTransport:
             self.network.unbind(addr)
 
 
-def make_peer(
-    network: Network, clock: VirtualClock, host: str, seed: int
-) -> WebRTCPeerConnection:
+def make_peer(network: Network, clock: VirtualClock, host: str, seed: int) -> WebRTCPeerConnection:
     import random
 
     return WebRTCPeerConnection(

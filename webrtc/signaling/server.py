@@ -433,7 +433,8 @@ class SignalingServer:
         self.static = StaticFiles(page) if page is not None else None
         self._server: Server | None = None
         self._connections: dict[int, ServerConnection] = {}
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: set[asyncio.TimerHandle] = set()  # JOIN deadlines
+        self._seal_timers: dict[str, asyncio.TimerHandle] = {}  # by lobby name
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -466,9 +467,10 @@ class SignalingServer:
 
     async def close(self) -> None:
         """Stop listening, close every connection and cancel timers."""
-        for timer in self._timers:
+        for timer in [*self._timers, *self._seal_timers.values()]:
             timer.cancel()
         self._timers.clear()
+        self._seal_timers.clear()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -522,14 +524,20 @@ class SignalingServer:
         self._execute(self.hub.join_timeout(peer))
 
     def _on_seal_expired(self, lobby: Lobby) -> None:
+        self._seal_timers.pop(lobby.name, None)
         self._execute(self.hub.seal_expired(lobby))
 
     def _execute(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, StartSealTimer):
                 loop = asyncio.get_running_loop()
-                handle = loop.call_later(self.seal_timeout, self._on_seal_expired, action.lobby)
-                self._timers.add(handle)
+                name = action.lobby.name
+                stale = self._seal_timers.pop(name, None)
+                if stale is not None:
+                    stale.cancel()
+                self._seal_timers[name] = loop.call_later(
+                    self.seal_timeout, self._on_seal_expired, action.lobby
+                )
                 continue
             connection = self._connections.get(action.peer.id)
             if connection is None:
@@ -626,8 +634,10 @@ async def _run(server: SignalingServer) -> None:
     print(f"signaling server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Explicit handlers also work when SIGINT was inherited as ignored (background jobs).
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
