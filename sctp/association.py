@@ -457,6 +457,7 @@ class Association:
         self._t3_at: float | None = None
         self._error_count = 0
         self._forward_tsn_due = False
+        self._last_data_sent = 0.0
 
         # receiver (RFC 9260 §6.2)
         self._rwnd_max = receive_window
@@ -1932,6 +1933,12 @@ class Association:
         sent_list = self._sent
         channels = self._channels
         stats = self.stats
+        if sched and self._flight == 0 and not self._outstanding():
+            # RFC 9260 §7.2.1: after an idle period, halve cwnd once per RTO (floor 4*MTU)
+            idle = now - self._last_data_sent
+            if idle > self._rto:
+                for _ in range(min(int(idle / self._rto), 8)):
+                    self._cwnd = max(self._cwnd // 2, 4 * MTU)
         while sched and not heap:
             if self._flight >= self._cwnd:
                 break
@@ -2017,8 +2024,10 @@ class Association:
                 size = 0
         if parts:
             self._emit(parts)
-        if sent_data and self._t3_at is None:
-            self._t3_at = now + self._rto
+        if sent_data:
+            self._last_data_sent = now
+            if self._t3_at is None:
+                self._t3_at = now + self._rto
 
 
 _PADS = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")

@@ -12,6 +12,7 @@ lobby, then leaves, which must close the browsers' sockets with 4000.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -118,6 +119,10 @@ def wait(what: str, check: Callable[[], bool], pump: Callable[[], None]) -> None
     raise TimeoutError(f"{what} not reached within {STEP_TIMEOUT}s")
 
 
+def _lobby_known(page: Any) -> bool:
+    return bool(page.evaluate("S.lobby"))
+
+
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="signaling-interop-"))
     (workdir / "index.html").write_text(PAGE)
@@ -154,7 +159,7 @@ def main() -> int:
                 for page in pages:
                     page.goto(http_url)
                     page.evaluate("(lobby) => start(lobby)", lobby)
-                    wait("browser joined", lambda p=page: bool(p.evaluate("S.lobby")), pump)
+                    wait("browser joined", functools.partial(_lobby_known, page), pump)
 
                 def state(page: Any) -> dict[str, Any]:
                     return dict(

@@ -479,3 +479,57 @@ def test_layer_exception_fails_the_connection_not_the_caller(
     assert ch.get_ready_state() == CLOSED
     p.a.close()
     assert p.a.get_connection_state() == PC.STATE_CLOSED
+
+
+def custom_signaling(
+    p: Pair,
+    offer_filter: Callable[[str], str] = lambda s: s,
+    answer_kinds: tuple[str, ...] = ("answer",),
+) -> list[str]:
+    """a offers, b answers (optionally as pranswer then answer); returns b's answers."""
+    answers: list[str] = []
+
+    def a_desc(kind: str, sdp: str) -> None:
+        assert p.a.set_local_description(kind, sdp) == Error.OK
+        assert p.b.set_remote_description(kind, offer_filter(sdp)) == Error.OK
+
+    def b_desc(kind: str, sdp: str) -> None:
+        answers.append(sdp)
+        for k in answer_kinds:
+            assert p.b.set_local_description(k, sdp) == Error.OK
+            assert p.a.set_remote_description(k, sdp) == Error.OK
+
+    p.a.session_description_created.connect(a_desc)
+    p.b.session_description_created.connect(b_desc)
+    p.a.ice_candidate_created.connect(lambda m, i, n: p.b.add_ice_candidate(m, i, n))
+    p.b.ice_candidate_created.connect(lambda m, i, n: p.a.add_ice_candidate(m, i, n))
+    return answers
+
+
+def test_legacy_sctpmap_offer_end_to_end() -> None:
+    """An old-style offer (DTLS/SCTP 5000 + a=sctpmap) gets an old-style answer and works."""
+    w = World()
+    p = w.pair(signal=False)
+
+    def legacy(sdp: str) -> str:
+        sdp = sdp.replace(
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "m=application 9 DTLS/SCTP 5000"
+        )
+        return sdp.replace("a=sctp-port:5000", "a=sctpmap:5000 webrtc-datachannel 1024")
+
+    answers = custom_signaling(p, offer_filter=legacy)
+    (ch,) = connect(w, p, "old")
+    assert "m=application 9 DTLS/SCTP 5000" in answers[0] and "a=sctpmap:5000" in answers[0]
+    assert ch.put_packet(b"legacy") == Error.OK
+    assert w.run(p, lambda: p.received_b[0].get_available_packet_count() == 1)
+
+
+def test_pranswer_then_answer_end_to_end() -> None:
+    w = World()
+    p = w.pair(signal=False)
+    custom_signaling(p, answer_kinds=("pranswer", "answer"))
+    (ch,) = connect(w, p, "pr")
+    assert p.a.get_signaling_state() == PC.SIGNALING_STATE_STABLE
+    assert p.b.get_signaling_state() == PC.SIGNALING_STATE_STABLE
+    assert ch.put_packet(b"x") == Error.OK
+    assert w.run(p, lambda: p.received_b[0].get_available_packet_count() == 1)

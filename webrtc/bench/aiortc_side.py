@@ -18,7 +18,7 @@ async def _pair() -> tuple[Any, Any, Any, Any, float]:
     opened: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     got_remote: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-    @pc2.on("datachannel")  # type: ignore[misc]
+    @pc2.on("datachannel")
     def _on_dc(channel: Any) -> None:
         if not got_remote.done():
             got_remote.set_result(channel)
@@ -26,7 +26,7 @@ async def _pair() -> tuple[Any, Any, Any, Any, float]:
     start = time.perf_counter()
     ch1 = pc1.createDataChannel("bench")
 
-    @ch1.on("open")  # type: ignore[misc]
+    @ch1.on("open")
     def _on_open() -> None:
         if not opened.done():
             opened.set_result(None)
@@ -57,7 +57,7 @@ async def _throughput(ch1: Any, ch2: Any, size: int, total: int) -> tuple[float,
     ch1.bufferedAmountLowThreshold = high // 2
     low = asyncio.Event()
 
-    @ch1.on("bufferedamountlow")  # type: ignore[misc]
+    @ch1.on("bufferedamountlow")  # type: ignore[untyped-decorator]
     def _on_low() -> None:
         low.set()
 
