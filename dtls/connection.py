@@ -58,6 +58,7 @@ from .record import DTLS_1_0, DTLS_1_2, HEADER, HEADER_LEN, MAX_PLAINTEXT, SEQ_M
 
 MAX_RETRANSMIT = 60.0  # RFC 6347 §4.2.4.1: timer doubles up to at least 60 s
 MAX_HANDSHAKE_MESSAGE = 1 << 17  # larger handshake messages are refused (memory bound)
+MAX_CLIENT_HELLO = 1 << 14  # a fragmented ClientHello is reassembled up to this size
 MAX_FUTURE_MESSAGES = 16  # handshake messages buffered ahead of the next expected one
 MAX_BUFFERED_RECORDS = 32  # future-epoch records / early application data kept
 SRTP_PROFILES_KNOWN = (0x0001, 0x0002, 0x0007, 0x0008)
@@ -199,6 +200,7 @@ class Connection:
         self._peer_flight_first_seq = -1
         self._retransmitted_now = False
         self._record_seq = 0  # sequence number of the handshake record being processed
+        self._hello_partial: tuple[int, _Partial] | None = None  # fragmented ClientHello
         # negotiated parameters
         self._cookie_secret = os.urandom(32)
         self.client_random = b""
@@ -412,6 +414,11 @@ class Connection:
             return
         window.mark(seq)
         self.stats.records_received += 1
+        if epoch == 0 and ct != 22 and self._state is State.ESTABLISHED:
+            # unauthenticated plaintext after the handshake: only handshake retransmissions
+            # (which may trigger our final flight) are still of use
+            self.stats.malformed += 1
+            return
         if ct == 23:
             if epoch == 0:
                 self.stats.malformed += 1
@@ -427,7 +434,7 @@ class Connection:
             self._handle_alert(epoch, plaintext)
         elif ct == 20:
             if plaintext != _CCS:
-                raise DecodeError("bad ChangeCipherSpec")
+                self.stats.malformed += 1  # RFC 5246 §7.1: a single byte of value 1
         else:
             self.stats.malformed += 1
 
@@ -459,9 +466,6 @@ class Connection:
     def _handle_alert(self, epoch: int, payload: bytes) -> None:
         if len(payload) != 2:
             raise DecodeError("bad alert")
-        if self._state is State.ESTABLISHED and epoch < max(self._read):
-            self.stats.malformed += 1  # unauthenticated alert after the handshake: ignore
-            return
         level, description = payload[0], payload[1]
         self.stats.alerts_received += 1
         if description == AlertDescription.close_notify:
@@ -824,11 +828,23 @@ class Connection:
         """RFC 6347 §4.2.1: answer a cookie-less ClientHello with a HelloVerifyRequest, no state."""
         if frag.msg_type != HT.client_hello or epoch != 0:
             return
-        if frag.offset != 0 or len(frag.body) != frag.length:
-            self.stats.malformed += 1  # we require an unfragmented ClientHello
-            return
+        body = frag.body
+        if frag.offset != 0 or len(body) != frag.length:
+            # A fragmented ClientHello (large key shares): reassemble one at a time, bounded.
+            if frag.length > MAX_CLIENT_HELLO:
+                self.stats.malformed += 1
+                return
+            held = self._hello_partial
+            if held is None or held[0] != frag.message_seq or held[1].length != frag.length:
+                held = (frag.message_seq, _Partial(HT.client_hello, frag.length, 0))
+                self._hello_partial = held
+            held[1].add(frag.offset, body)
+            if not held[1].complete:
+                return
+            self._hello_partial = None
+            body = bytes(held[1].buf)
         try:
-            hello = m.ClientHello.parse(frag.body)
+            hello = m.ClientHello.parse(body)
         except DecodeError:
             self.stats.malformed += 1
             return
@@ -849,7 +865,7 @@ class Connection:
         self._recv_seq = frag.message_seq + 1
         self._send_seq = frag.message_seq  # RFC 6347 §4.2.2: ServerHello echoes the seq
         self._peer_flight_start = frag.message_seq
-        self._transcript = bytearray(m.encode_message(HT.client_hello, frag.message_seq, frag.body))
+        self._transcript = bytearray(m.encode_message(HT.client_hello, frag.message_seq, body))
         self._server_flight_4(hello, now)
 
     def _server_flight_4(self, hello: m.ClientHello, now: float) -> None:

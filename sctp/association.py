@@ -85,6 +85,7 @@ VALID_COOKIE_LIFE = 60.0
 ASSOCIATION_MAX_RETRANS = 10
 MAX_INIT_RETRANSMITS = 8
 SACK_DELAY = 0.2
+HB_INTERVAL = 30.0
 
 PACKET_BUDGET = 1200  # bytes per SCTP packet including the common header (brief/RFC 8831 §5)
 CHUNK_BUDGET = PACKET_BUDGET - COMMON_HEADER_SIZE
@@ -103,6 +104,7 @@ _TSN_MOD = 1 << 32
 _HALF = 1 << 31
 _COOKIE = struct.Struct("!dIIIIIHHB")  # time, local tag, peer tag, local TSN, peer TSN, ...
 _COOKIE_MAC = 32
+_HB_INFO = struct.Struct("!d")
 _CAP_FORWARD_TSN = 1
 _CAP_RECONFIG = 2
 _CAP_ZERO_CHECKSUM = 4
@@ -491,6 +493,10 @@ class Association:
         self._t2_at: float | None = None
         self._t2_count = 0
 
+        # heartbeats on an idle path (RFC 9260 §8.3)
+        self._hb_at: float | None = None
+        self._hb_pending: bytes | None = None
+
         # channels (RFC 8832)
         self._channels: dict[int, _Channel] = {}
         self._remote_mms: int | None = None
@@ -668,11 +674,20 @@ class Association:
                 self._reconfig_at = now + self._rto
         if self._t2_at is not None and now >= self._t2_at:
             self._on_t2(now)
+        if self._hb_at is not None and now >= self._hb_at:
+            self._on_heartbeat_timer(now)
 
     def next_timeout(self) -> float | None:
         """Earliest pending timer, or None."""
         best: float | None = None
-        for t in (self._t1_at, self._t3_at, self._sack_at, self._reconfig_at, self._t2_at):
+        for t in (
+            self._t1_at,
+            self._t3_at,
+            self._sack_at,
+            self._reconfig_at,
+            self._t2_at,
+            self._hb_at,
+        ):
             if t is not None and (best is None or t < best):
                 best = t
         return best
@@ -778,6 +793,7 @@ class Association:
             return
         self.state = State.CLOSED
         self._t1_at = self._t3_at = self._sack_at = self._reconfig_at = self._t2_at = None
+        self._hb_at = None
         self._sched.clear()
         self._queued_bytes = 0
         self._ctrl.clear()
@@ -858,7 +874,8 @@ class Association:
                     assert isinstance(chunk, HeartbeatChunk)
                     self._ctrl.append(HeartbeatAckChunk(chunk.params).encode())
             elif t is HeartbeatAckChunk:
-                pass  # we send no HEARTBEAT; an unsolicited ACK is ignored (RFC 9260 §8.3)
+                assert isinstance(chunk, HeartbeatAckChunk)
+                self._on_heartbeat_ack(chunk, now)
             elif t is AbortChunk:
                 self.stats.aborts_received += 1
                 self._terminate(_describe_abort(chunk))  # type: ignore[arg-type]
@@ -887,7 +904,8 @@ class Association:
                 assert isinstance(chunk, UnknownChunk)
                 self.stats.unknown_chunks += 1
                 action = chunk.chunk_type >> 6  # RFC 9260 §3.2
-                if action in (1, 3) and self._peer_vtag:
+                if action in (1, 3) and self._peer_vtag and len(chunk.value) <= 512:
+                    # (a large unknown chunk is not echoed back: no amplification)
                     cause = encode_tlv(CauseCode.UNRECOGNIZED_CHUNK_TYPE, chunk.encode())
                     self._ctrl.append(_error_chunk(cause))
                 if action in (0, 1):
@@ -1068,6 +1086,7 @@ class Association:
     def _establish(self, now: float) -> None:
         self.state = State.ESTABLISHED
         self._events.append(AssociationEstablished())
+        self._arm_heartbeat(now)
         for ch in list(self._channels.values()):
             self._start_channel(ch)
 
@@ -1332,11 +1351,17 @@ class Association:
                 break
             t -= 1
         above = self._rx_above
-        for t in range(cum + 1, new_cum + 1):
-            above.discard(t)
-            skipped = self._frags.pop(t, None)
-            if skipped is not None:
-                self._rx_bytes -= len(skipped[4])
+        frags = self._frags
+        if d <= 64:
+            for t in range(cum + 1, new_cum + 1):
+                above.discard(t)
+                skipped = frags.pop(t, None)
+                if skipped is not None:
+                    self._rx_bytes -= len(skipped[4])
+        else:  # cost bounded by what we hold, not by how far the peer jumps
+            above.difference_update([t for t in above if t <= new_cum])
+            for t in [t for t in frags if t <= new_cum]:
+                self._rx_bytes -= len(frags.pop(t)[4])
         while new_cum + 1 in above:
             new_cum += 1
             above.discard(new_cum)
@@ -1348,16 +1373,13 @@ class Association:
             if (ssn - expected) & 0xFFFF >= 0x8000:
                 continue  # already past it
             pending = self._in_pending.get(sid, {})
-            # deliver what became deliverable up to and including the skipped SSN
-            s = expected
-            while True:
-                item = pending.pop(s, None)
-                if item is not None:
-                    self._rx_bytes -= len(item[1])
-                    self._deliver(sid, item[0], item[1])
-                if s == ssn:
-                    break
-                s = (s + 1) & 0xFFFF
+            # deliver, in SSN order, what became deliverable up to the skipped SSN
+            span = (ssn - expected) & 0xFFFF
+            due = sorted(off for k in pending if (off := (k - expected) & 0xFFFF) <= span)
+            for off in due:
+                p, dd = pending.pop((expected + off) & 0xFFFF)
+                self._rx_bytes -= len(dd)
+                self._deliver(sid, p, dd)
             expected = (ssn + 1) & 0xFFFF
             while expected in pending:
                 p, dd = pending.pop(expected)
@@ -1610,6 +1632,45 @@ class Association:
         self._flight = 0
         self._advance_ack_point()
         self._t3_at = now + self._rto
+
+    def _arm_heartbeat(self, now: float) -> None:
+        # RFC 9260 §8.3: HB.interval plus RTO with jitter of +-50% of the RTO
+        self._hb_at = now + HB_INTERVAL + self._rto * (0.5 + self._rng.random())
+
+    def _on_heartbeat_timer(self, now: float) -> None:
+        """RFC 9260 §8.3: probe an idle path; an unanswered HEARTBEAT counts as an error."""
+        self._hb_at = None
+        if self.state not in _DATA_STATES:
+            return
+        if self._hb_pending is not None:
+            self._error_count += 1
+            if self._error_count > ASSOCIATION_MAX_RETRANS:
+                self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+                return
+            self._rto = min(self._rto * 2, self.rto_max)  # back off like T3-rtx (§6.3.3)
+        if self._outstanding():
+            self._hb_pending = None  # data in flight: T3-rtx watches the path
+        else:
+            nonce = self._rng.getrandbits(64).to_bytes(8, "big")
+            self._hb_pending = _HB_INFO.pack(now) + nonce
+            info: list[Param] = [(ParamType.HEARTBEAT_INFO, self._hb_pending)]
+            self._ctrl.append(HeartbeatChunk(info).encode())
+        self._arm_heartbeat(now)
+        if self._hb_pending is not None:
+            # an unanswered probe is retried after one RTO rather than a whole interval
+            self._hb_at = now + self._rto
+
+    def _on_heartbeat_ack(self, chunk: HeartbeatAckChunk, now: float) -> None:
+        pending = self._hb_pending
+        if pending is None:
+            return
+        for ptype, value in chunk.params:
+            if ptype == ParamType.HEARTBEAT_INFO and hmac.compare_digest(value, pending):
+                self._hb_pending = None
+                self._error_count = 0
+                self._rtt_sample(now - _HB_INFO.unpack_from(value)[0])
+                self._arm_heartbeat(now)
+                return
 
     def _on_t2(self, now: float) -> None:
         self._t2_at = None
@@ -2091,7 +2152,7 @@ def _filter_params(params: list[Param]) -> tuple[list[Param], list[bytes]]:
             kept.append((ptype, value))
             continue
         action = ptype >> 14
-        if action in (1, 3):
+        if action in (1, 3) and sum(map(len, report)) + len(value) <= 512:
             report.append(encode_tlv(ptype, value))
         if action in (0, 1):
             break

@@ -425,8 +425,12 @@ class MediaDescription(_Attributes):
         known.extend(str(a) for a in self.attributes)
         return _merge_unknown(known, self.unknown_lines)
 
-    def __str__(self) -> str:
+    def to_sdp(self) -> str:
+        """This media section as SDP text with CRLF line endings."""
         return "".join(line + "\r\n" for line in self.lines())
+
+    def __str__(self) -> str:
+        return self.to_sdp()
 
 
 @dataclass(eq=True)

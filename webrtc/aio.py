@@ -6,7 +6,7 @@ A `Driver` polls its peer connections whenever
 - one of their UDP sockets is readable (`loop.add_reader`), for peers created through
   `Driver.peer_connection()` / `Driver.transport_factory()` (`AioUdpTransport` registers its
   sockets with the loop);
-- the earliest `pc.next_timeout()` is due (a single `loop.call_at` timer);
+- the earliest `pc.next_timeout()` is due (a single `loop.call_later` timer);
 - `Driver.wake()` is called (every helper here does so after it calls the API: user code that
   calls `put_packet`, `close`, `create_offer`... directly should call `wake()` too, otherwise the
   work waits for the next socket event or timer, at most `max_sleep` seconds).
@@ -203,7 +203,12 @@ class Driver:
     def peer_connection(
         self, *, loopback_only: bool = False, hosts: list[str] | None = None, **kwargs: Any
     ) -> WebRTCPeerConnection:
-        """A new `WebRTCPeerConnection` with socket wake-ups, already added to this driver."""
+        """A new `WebRTCPeerConnection` with socket wake-ups, already added to this driver.
+
+        Its sockets come from this driver's transport, so restrict gathering with `loopback_only`
+        / `hosts` here (or `WEBRTC_LOOPBACK_ONLY=1`); the configuration key
+        `"x-loopback-only"` of `initialize()` does not reach this transport.
+        """
         pc = WebRTCPeerConnection(
             transport_factory=self.transport_factory(loopback_only=loopback_only, hosts=hosts),
             loopback_only=loopback_only,

@@ -130,6 +130,5 @@ def run(
     wait(lambda: remote.get_ready_state() == remote.STATE_CLOSED, "the close to propagate")
     poll_both()
     b.close()
-    poll_both_closed = (a.get_connection_state().name, b.get_connection_state().name)
-    out(f"final states: A={poll_both_closed[0]} B={poll_both_closed[1]}")
+    out(f"final states: A={a.get_connection_state().name} B={b.get_connection_state().name}")
     return 0

@@ -39,7 +39,6 @@ import sdp
 from . import jsep
 from . import states as st
 from .data_channel import WebRTCDataChannel
-from .dtls_compat import ClientHelloReassembler
 from .errors import Error
 from .net import (
     Address,
@@ -176,7 +175,6 @@ class WebRTCPeerConnection:
         self._dtls: dtls.Connection | None = None
         self._dtls_phase = DtlsPhase.NEW
         self._dtls_started = False
-        self._hello_reassembler: ClientHelloReassembler | None = None
         self._sctp: sctp.Association | None = None
         self._sctp_phase = SctpPhase.NEW
         self._we_offered: bool | None = None
@@ -194,6 +192,7 @@ class WebRTCPeerConnection:
         self._session_version = 1
         self._dirty = False
         self._rx_queued = 0  # bytes in channel receive queues (see RECEIVE_QUEUE_LIMIT)
+        self._broken = False  # a layer raised inside poll(); see poll()
 
     def _teardown(self, *, graceful: bool) -> None:
         """Close every layer and the sockets (used by close() and initialize())."""
@@ -468,11 +467,12 @@ class WebRTCPeerConnection:
         self._in_poll = True
         try:
             self._dirty = False
-            if self._agent is not None:
+            if self._agent is not None and not self._broken:
                 try:
                     self._step(self._clock())
                 except Exception:  # a layer bug: fail this connection, never the caller
                     logger.exception("internal error in poll(); the connection has failed")
+                    self._broken = True  # no more I/O until initialize()
                     self._dtls_phase = DtlsPhase.FAILED
                     self._close_channels()
                     return Error.ERR_BUG
@@ -515,6 +515,8 @@ class WebRTCPeerConnection:
             return None
         if self._dirty or self._emit_queue:
             return self._clock()
+        if self._broken:
+            return None
         best: float | None = None
         for layer in (self._agent, self._dtls, self._sctp):
             if layer is None:
@@ -538,10 +540,6 @@ class WebRTCPeerConnection:
                     continue
                 if _is_dtls(payload[0]):
                     if dtls_conn is not None:
-                        if self._hello_reassembler is not None:
-                            payload = self._reassemble_hello(payload)
-                            if payload is None:
-                                continue
                         dtls_conn.receive(payload, now)
                     elif len(self._early_dtls) < MAX_EARLY_DTLS:
                         self._early_dtls.append(payload)
@@ -721,8 +719,6 @@ class WebRTCPeerConnection:
             keylog=keylog,
         )
         self._dtls_phase = DtlsPhase.CONNECTING
-        if not is_client:
-            self._hello_reassembler = ClientHelloReassembler()
         self._sctp = sctp.Association(
             is_client=is_client,
             local_port=self._local.sctp_port,
@@ -737,19 +733,8 @@ class WebRTCPeerConnection:
         now = self._clock()
         early, self._early_dtls = self._early_dtls, []
         for data in early:
-            whole = self._reassemble_hello(data) if self._hello_reassembler else data
-            if whole is not None:
-                self._dtls.receive(whole, now)
+            self._dtls.receive(data, now)
         self._maybe_start_dtls(now)
-
-    def _reassemble_hello(self, payload: bytes) -> bytes | None:
-        """Server side, until the handshake is under way: see `dtls_compat`."""
-        reassembler, conn = self._hello_reassembler, self._dtls
-        assert reassembler is not None and conn is not None
-        if conn.state is not dtls.State.SERVER_WAIT_CLIENT_HELLO:
-            self._hello_reassembler = None  # past the ClientHello: dtls reassembles the rest
-            return payload
-        return reassembler.feed(payload)
 
     def _maybe_start_dtls(self, now: float) -> None:
         conn, agent = self._dtls, self._agent

@@ -481,3 +481,38 @@ def test_signature_schemes_reported() -> None:
     handshake(client, server)
     assert client.signature_scheme == server.peer_signature_scheme == 0x0804  # rsa_pss_rsae_sha256
     assert server.signature_scheme == client.peer_signature_scheme == 0x0503  # ecdsa_p384_sha384
+
+
+def _fragment_client_hello(datagram: bytes, record_seq: int, size: int) -> list[bytes]:
+    """Re-send a one-record ClientHello as several records of `size`-byte fragments, shuffled."""
+    from dtls.messages import encode_fragment
+    from dtls.record import EpochState
+
+    (frag,) = parse_fragments(datagram[13:])
+    plain = EpochState(0)
+    plain.seq = record_seq
+    pieces = [
+        encode_fragment(frag.msg_type, frag.length, frag.message_seq, o, frag.body[o : o + size])
+        for o in range(0, frag.length, size)
+    ]
+    pieces = pieces[1:] + pieces[:1] + pieces[:1]  # out of order, with a duplicate
+    return [plain.seal(22, p) for p in pieces]
+
+
+def test_server_reassembles_fragmented_client_hello() -> None:
+    client, server = make_pair()
+    client.start(0.0)
+    (ch1,) = client.datagrams_to_send()
+    for record in _fragment_client_hello(ch1, 0, 40):
+        server.receive(record, 0.0)
+    (hvr,) = server.datagrams_to_send()
+    assert server.state is State.SERVER_WAIT_CLIENT_HELLO
+    client.receive(hvr, 0.0)
+    (ch2,) = client.datagrams_to_send()
+    for record in _fragment_client_hello(ch2, 10, 50):
+        server.receive(record, 0.0)
+    assert server.state is State.SERVER_WAIT_CERTIFICATE
+    clock = VirtualClock()
+    for d in server.datagrams_to_send():
+        client.receive(d, 0.0)
+    assert run_pair(client, server, clock=clock, until=lambda: both_established(client, server))

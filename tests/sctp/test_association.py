@@ -888,3 +888,19 @@ def test_incoming_stream_reset_in_progress_and_sequence_numbers() -> None:
     assert any(isinstance(p, c.OutgoingSsnResetRequest) and p.streams == (sid,) for p in params)
     b.drain()
     assert b.messages[sid] == [b"last"]
+
+
+def test_idle_heartbeat_keeps_association_and_detects_dead_peer() -> None:
+    """RFC 9260 §8.3: HEARTBEATs probe an idle path; unanswered ones lead to path failure."""
+    a, b, clock = established_pair()
+    start = clock.now
+    assert run(a, b, clock, lambda: clock.now > start + 200, max_time=300)
+    assert a.assoc_closed is None and b.assoc_closed is None
+    assert a.assoc._error_count == 0 and a.assoc._srtt is not None  # heartbeats answered
+    lab, lba = links()
+    lba.down = True
+    lab.down = True
+    assert run(
+        a, b, clock, lambda: a.assoc_closed is not None, link_ab=lab, link_ba=lba, max_time=5000
+    )
+    assert "unreachable" in (a.assoc_closed.error or "")  # type: ignore[union-attr]

@@ -162,3 +162,72 @@ def test_aiortc_interop(ours_is_client: bool) -> None:
         await h.theirs.stop()
 
     asyncio.run(main())
+
+
+def test_aiortc_interop_with_loss() -> None:
+    """Every 7th packet in each direction is dropped during the bursts: both stacks must repair
+    the losses (SACK gap blocks, fast retransmit, T3) and PR-SCTP must skip abandoned data."""
+
+    async def main() -> None:
+        h = Harness(True)
+        h.ours.connect(h.loop.time())
+        await h.theirs.start(h.theirs.getCapabilities(), 5000)
+        await h.pump(
+            lambda: (
+                any(isinstance(e, sctp.AssociationEstablished) for e in h.events)
+                and h.theirs.state == "connected"
+            )
+        )
+        counter = {"in": 0, "out": 0}
+        dropping = [True]
+        orig_receive = h.ours.receive
+
+        def lossy_receive(data: bytes, now: float) -> None:
+            counter["in"] += 1
+            if dropping[0] and counter["in"] % 7 == 3:
+                return
+            orig_receive(data, now)
+
+        h.ours.receive = lossy_receive  # type: ignore[method-assign]
+        orig_handle = h.theirs._handle_data
+
+        async def lossy_handle(data: bytes) -> None:
+            counter["out"] += 1
+            if dropping[0] and counter["out"] % 7 == 5:
+                return
+            await orig_handle(data)
+
+        h.fake.receiver._handle_data = lossy_handle
+        their_dc = RTCDataChannel(h.theirs, RTCDataChannelParameters(label="lossy"))
+        remote: list[Any] = []
+        h.theirs.on("datachannel", remote.append)
+        sid = h.ours.open_channel("ours-reliable")
+        pr_sid = h.ours.open_channel("ours-pr", ordered=False, max_retransmits=0)
+        await h.pump(lambda: their_dc.readyState == "open" and len(remote) == 2)
+        dc = next(d for d in remote if d.label == "ours-reliable")
+        pr_dc = next(d for d in remote if d.label == "ours-pr")
+        got: list[Any] = []
+        pr_got: list[Any] = []
+        dc.on("message", got.append)
+        pr_dc.on("message", pr_got.append)
+        their_sid = next(s for s, o in h.opened().items() if o.label == "lossy")
+        sent_ours = [bytes([i]) * (500 + i * 53) for i in range(80)]
+        sent_theirs = [bytes([i]) * (300 + i * 71) for i in range(80)]
+        for i in range(80):
+            h.ours.send(sid, sent_ours[i])
+            h.ours.send(pr_sid, b"pr%d" % i * 100)
+            their_dc.send(sent_theirs[i])
+
+        def settled() -> bool:
+            if len(got) >= 60:
+                dropping[0] = False  # a clean tail so the test does not wait on long timers
+            return len(got) == 80 and len(h.messages(their_sid)) == 80
+
+        await h.pump(settled, timeout=60)
+        assert got == sent_ours
+        assert h.messages(their_sid) == sent_theirs
+        assert 0 < len(pr_got) <= 80 and set(pr_got) <= {b"pr%d" % i * 100 for i in range(80)}
+        assert h.ours.stats.retransmissions > 0 and h.ours.stats.duplicate_tsns >= 0
+        await h.theirs.stop()
+
+    asyncio.run(main())

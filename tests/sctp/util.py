@@ -42,9 +42,17 @@ def make_pair(seed: int = 1, **kwargs: object) -> tuple[Peer, Peer]:
     return Peer(a), Peer(b)
 
 
+class CheckedLink(Link):
+    """A Link that also checks every SCTP packet fits the 1200-byte budget."""
+
+    def send(self, data: bytes, now: float) -> None:
+        assert len(data) <= 1200, len(data)
+        super().send(data, now)
+
+
 def links(imp: Impairment | None = None, seed: int = 0) -> tuple[Link, Link]:
     imp = imp or Impairment()
-    return Link(imp, seed=seed), Link(imp, seed=seed + 1)
+    return CheckedLink(imp, seed=seed), CheckedLink(imp, seed=seed + 1)
 
 
 def run(
@@ -69,8 +77,8 @@ def run(
         b.assoc,
         clock=clock,
         until=until,
-        link_ab=link_ab,
-        link_ba=link_ba,
+        link_ab=link_ab or CheckedLink(),
+        link_ba=link_ba or CheckedLink(),
         max_time=max_time,
         on_step=step,
     )

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.sync.server import ServerConnection as SyncServerConnection
+from websockets.sync.server import serve as sync_serve
 
 from webrtc.signaling.client import (
     AnswerReceived,
@@ -225,3 +227,26 @@ def test_async_client_session() -> None:
             await srv.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_poll_client_skips_invalid_frames_and_reports_close() -> None:
+    def handler(ws: SyncServerConnection) -> None:
+        ws.send("garbage")
+        ws.send(b"\x01binary")
+        ws.send('{"type": 6, "id": 1, "data": "\\nonly-two\\n"}')
+        ws.send('{"type": 1, "id": 9, "data": "true"}')
+        ws.close(4001, "bye")
+
+    with sync_serve(handler, "127.0.0.1", 0) as srv:
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            client = SignalingClient()
+            client.connect(f"ws://127.0.0.1:{srv.socket.getsockname()[1]}")
+            events = poll_until(client, of(Disconnected))
+            assert events == [Connected(), IdAssigned(9, True), Disconnected(4001, "bye")]
+            assert (client.peer_id, client.mesh) == (9, True)
+            client.close()
+        finally:
+            srv.shutdown()
+            thread.join(HANG_GUARD)

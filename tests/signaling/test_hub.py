@@ -337,3 +337,15 @@ def test_disconnect_unknown_or_twice_is_noop() -> None:
     assert hub.disconnect(b)
     assert hub.disconnect(b) == []
     assert hub.receive(b, frame(T.OFFER, 1, "x")) == []
+
+
+def test_kick_closes_once_and_peer_leaves_normally() -> None:
+    hub = new_hub()
+    host, lobby = host_lobby(hub)
+    b, _ = join(hub, lobby)
+    assert hub.kick(b, 1008, "Not reading fast enough") == [
+        Close(b, 1008, "Not reading fast enough")
+    ]
+    assert hub.kick(b, 1008, "again") == []
+    assert sends(hub.disconnect(b), host) == [(T.PEER_DISCONNECT, b.id, "")]
+    assert hub.kick(b, 1008, "gone") == []

@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+import socket
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -333,3 +334,33 @@ def test_plain_http_without_static_gets_upgrade_required() -> None:
 def test_missing_static_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         SignalingServer(static=tmp_path / "nope")
+
+
+def test_peer_that_stops_reading_is_closed_not_buffered_forever() -> None:
+    async def scenario() -> None:
+        async with make_server(max_write_buffer=0) as server:
+            host, lobby = await create_lobby(server.url)
+            good, good_id = await join_lobby(server.url, lobby, host)
+            # max_queue=1: the client stops reading its socket once one message is unread;
+            # a small receive buffer keeps the kernel from absorbing megabytes first.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+            victim = await connect(server.url, max_queue=1, sock=sock, compression=None)
+            await send(victim, T.JOIN, 0, lobby)
+            victim_id = (await drain_until(host, T.PEER_CONNECT)).id
+            peer = server.hub.peers[victim_id]
+            blob = "x" * 60_000
+            for _ in range(5000):  # bounded; kernel buffers fill after a few MB
+                if peer.closing:
+                    break
+                await send(host, T.OFFER, victim_id, blob)
+                await asyncio.sleep(0)
+            assert peer.closing
+            # Nobody else is affected.
+            await send(host, T.OFFER, good_id, "still fine")
+            assert await drain_until(good, T.OFFER) == Message(T.OFFER, 1, "still fine")
+            victim.transport.abort()
+
+    run(scenario())

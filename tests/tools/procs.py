@@ -86,6 +86,24 @@ class Proc:
                 return m
         raise AssertionError(f"no line matching {pattern!r} from {self.argv}:\n{self.dump()}")
 
+    def wait_count(
+        self, pattern: str, count: int, *, stream: str = "any", timeout: float = 30
+    ) -> None:
+        """Wait until `count` lines match `pattern`; AssertionError on timeout."""
+        rx = re.compile(pattern)
+
+        def seen() -> int:
+            lines = {"out": self.out, "err": self.err}
+            names = ("out", "err") if stream == "any" else (stream,)
+            return sum(1 for name in names for line in list(lines[name]) if rx.search(line))
+
+        deadline = time.monotonic() + timeout
+        while seen() < count:
+            if time.monotonic() > deadline:
+                what = f"fewer than {count} lines matching {pattern!r}"
+                raise AssertionError(f"{what}:\n{self.dump()}")
+            time.sleep(0.02)
+
     def wait(self, timeout: float = 60) -> int:
         try:
             return self.popen.wait(timeout=timeout)

@@ -49,6 +49,10 @@ def test_missing_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert transfer.send_main([str(tmp_path / "nope.bin"), "--server", "ws://127.0.0.1:9"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot read" in err[0]
+    bad_output = str(tmp_path / "missing-dir" / "x.bin")
+    assert transfer.receive_main(["-o", bad_output, "--server", "ws://127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a writable directory" in err[0]
 
 
 def test_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,3 +198,41 @@ def test_module_entry_points_run() -> None:
             assert p.wait(30) == 0, p.dump()
             assert p.out, p.dump()
     assert os.path.exists(os.path.join(os.path.dirname(chat.__file__), "__init__.py"))
+
+
+def test_chat_three_peer_mesh(server: str) -> None:
+    """Every pair connects (the higher id offers); a line reaches both other peers."""
+    with webrtc_cli("webrtc.cli.chat", "--server", server, LOOP, stdin=True) as a:
+        lobby = lobby_of(a)
+        join = ("webrtc.cli.chat", "--server", server, "--lobby", lobby, LOOP)
+        with webrtc_cli(*join, stdin=True) as b, webrtc_cli(*join, stdin=True) as c:
+            for proc in (a, b, c):
+                proc.wait_count(r"\* peer \d+ connected", 2, stream="err")
+            a.write("from A\n")
+            c.write("from C\n")
+            for proc, expected in ((a, ["from C"]), (b, ["from A", "from C"]), (c, ["from A"])):
+                for line in expected:
+                    proc.wait_line(f"^{line}$", stream="out")
+            for proc in (c, b, a):
+                proc.close_stdin()
+                assert proc.wait(30) == 0, proc.dump()
+            assert sorted(b.out) == ["from A", "from C"]
+            assert a.out == ["from C"] and c.out == ["from A"]
+
+
+def test_receiver_fails_cleanly_when_sender_dies(server: str, tmp_path: Path) -> None:
+    """SIGKILL the sender mid-transfer: the receiver exits 1 and leaves no partial file."""
+    src = tmp_path / "big.bin"
+    src.write_bytes(bytes(64 * 1024 * 1024))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    common = ("--server", server, LOOP, "--timeout", "60")
+    with webrtc_cli("webrtc.cli.transfer", "receive", "-o", str(out_dir), *common) as receiver:
+        lobby = lobby_of(receiver)
+        with webrtc_cli("webrtc.cli.transfer", "send", str(src), "--lobby", lobby, *common) as s:
+            receiver.wait_line(r"received .* \(10%\)", stream="err", timeout=60)
+            s.kill()
+        assert receiver.wait(60) == 1, receiver.dump()
+    errors = [line for line in receiver.err if "error" in line]
+    assert len(errors) == 1 and "closed the channel before the rest of the file" in errors[0]
+    assert list(out_dir.iterdir()) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.netsim import Network, VirtualClock
 from tests.webrtc.simnet import make_peer
@@ -449,3 +451,27 @@ def test_default_extension() -> None:
         assert type(PC()) is PC
     finally:
         PC.set_default_extension(None)
+
+
+# -- totality: arbitrary input never raises -------------------------------------------------------
+
+_OFFER_LINES = remote_offer().split("\r\n")
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.sampled_from(_OFFER_LINES) | st.text(max_size=40), max_size=25),
+    st.sampled_from(["offer", "answer", "pranswer", "rollback", "x"]),
+)
+def test_remote_description_never_raises(lines: list[str], kind: str) -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.1", seed=3)
+    assert pc.set_remote_description(kind, "\r\n".join(lines)) in Error
+
+
+@settings(max_examples=60)
+@given(st.text(max_size=120), st.text(max_size=3), st.integers(-3, 3))
+def test_add_ice_candidate_never_raises(name: str, media: str, index: int) -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.1", seed=4)
+    assert pc.add_ice_candidate(media, index, name) in Error
+    pc.set_remote_description("offer", "\r\n".join(_OFFER_LINES))
+    assert pc.add_ice_candidate(media, index, "candidate:" + name) in Error

@@ -476,6 +476,8 @@ def test_layer_exception_fails_the_connection_not_the_caller(
     monkeypatch.setattr(assoc, "next_timeout", lambda: 0.0)
     assert p.a.poll() == Error.ERR_BUG
     assert p.a.get_connection_state() == PC.STATE_FAILED
+    assert p.a.poll() == Error.OK  # no more I/O on the failed connection
+    assert p.a.next_timeout() is None
     assert ch.get_ready_state() == CLOSED
     p.a.close()
     assert p.a.get_connection_state() == PC.STATE_CLOSED
@@ -533,3 +535,14 @@ def test_pranswer_then_answer_end_to_end() -> None:
     assert p.b.get_signaling_state() == PC.SIGNALING_STATE_STABLE
     assert ch.put_packet(b"x") == Error.OK
     assert w.run(p, lambda: p.received_b[0].get_available_packet_count() == 1)
+
+
+def test_permanent_outage_fails() -> None:
+    """No consent for 30 s (RFC 7675 §5.1): ICE fails, the connection is STATE_FAILED."""
+    w = World()
+    p = w.pair()
+    connect(w, p, "gone")
+    w.net.partition("10.0.0.1", "10.0.0.2")
+    assert w.run(p, lambda: p.a.get_connection_state() == PC.STATE_FAILED, max_time=60)
+    assert p.b.get_connection_state() in (PC.STATE_DISCONNECTED, PC.STATE_FAILED)
+    assert w.clock.now > 30

@@ -192,6 +192,13 @@ class Session:
                 logger.warning("cannot signal %s to peer %d: %s", kind, peer_id, exc)
 
     async def _signaling_loop(self) -> None:
+        try:
+            await self._signaling_events()
+        except Exception as exc:  # a bug must end the session visibly, never hang it
+            logger.exception("signaling loop failed")
+            await self._events.put(SignalingClosed(f"internal error: {exc!r}"))
+
+    async def _signaling_events(self) -> None:
         client = self._client
         assert client is not None
         while True:
@@ -201,7 +208,10 @@ class Session:
                 await self._events.put(SignalingClosed(reason))
                 return
             if isinstance(event, PeerConnected):
-                self._on_peer_connected(event.peer_id)
+                try:
+                    self._on_peer_connected(event.peer_id)
+                except CliError as exc:
+                    await self._events.put(PeerLeft(event.peer_id, str(exc)))
             elif isinstance(event, PeerDisconnected):
                 peer = self._peers.get(event.peer_id)
                 if peer is not None:

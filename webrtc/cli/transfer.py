@@ -273,6 +273,9 @@ async def _send(args: argparse.Namespace) -> int:
 async def _receive(args: argparse.Namespace) -> int:
     status = status_printer()
     output = Path(args.output) if args.output else None
+    folder = output if output is not None and output.is_dir() else (output or Path()).parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise CliError(f"cannot write into {folder or '.'}: not a writable directory")
     receiver = Receiver(output, force=args.force)
     try:
         async with Driver() as driver, Session(session_options(args, LABEL), driver, status) as s:

@@ -62,6 +62,7 @@ DEFAULT_JOIN_TIMEOUT = 1.0
 DEFAULT_SEAL_TIMEOUT = 10.0
 DEFAULT_PING_INTERVAL = 10.0
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024
+DEFAULT_MAX_WRITE_BUFFER = 1024 * 1024
 #: Peer id the lobby host is known by (Godot's ``MultiplayerPeer.TARGET_PEER_SERVER``).
 HOST_ID = 1
 
@@ -85,6 +86,8 @@ STR_INVALID_DEST = "Invalid destination"
 STR_INVALID_CMD = "Invalid command"
 STR_TOO_MANY_PEERS = "Too many peers connected"
 STR_INVALID_TRANSFER_MODE = "Invalid transfer mode, must be text"
+STR_TOO_SLOW = "Not reading fast enough"
+_CLOSE_POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1
 
 
 class RandomLike(Protocol):
@@ -225,6 +228,13 @@ class SignalingHub:
         if peer.lobby is not None or peer.closing or self.peers.get(peer.id) is not peer:
             return []
         return self._fail(peer, STR_NO_LOBBY)
+
+    def kick(self, peer: Peer, code: int, reason: str) -> list[Action]:
+        """Close ``peer`` for a reason found outside the protocol (e.g. it stopped reading)."""
+        if peer.closing or self.peers.get(peer.id) is not peer:
+            return []
+        peer.closing = True
+        return [Close(peer, code, close_reason(reason))]
 
     def seal_expired(self, lobby: Lobby) -> list[Action]:
         """The seal timeout of ``lobby`` passed: close every member's connection."""
@@ -418,6 +428,7 @@ class SignalingServer:
         seal_timeout: float = DEFAULT_SEAL_TIMEOUT,
         ping_interval: float | None = DEFAULT_PING_INTERVAL,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_write_buffer: int = DEFAULT_MAX_WRITE_BUFFER,
         static: str | os.PathLike[str] | None = None,
         static_page: str | os.PathLike[str] | None = None,
         rng: RandomLike | None = None,
@@ -428,6 +439,7 @@ class SignalingServer:
         self.seal_timeout = seal_timeout
         self.ping_interval = ping_interval
         self.max_message_size = max_message_size
+        self.max_write_buffer = max_write_buffer
         self.hub = SignalingHub(max_peers=max_peers, max_lobbies=max_lobbies, rng=rng)
         page = static_page if static_page is not None else static
         self.static = StaticFiles(page) if page is not None else None
@@ -543,6 +555,10 @@ class SignalingServer:
             if connection is None:
                 continue
             if isinstance(action, Send):
+                if connection.transport.get_write_buffer_size() > self.max_write_buffer:
+                    # A peer that stops reading must not make the server buffer without end.
+                    self._execute(self.hub.kick(action.peer, _CLOSE_POLICY_VIOLATION, STR_TOO_SLOW))
+                    continue
                 # broadcast() writes synchronously without awaiting drain, so one slow
                 # reader never stalls the handler of the peer that produced the message.
                 broadcast([connection], encode_message(action.message))
