@@ -61,8 +61,9 @@ MAX_HANDSHAKE_MESSAGE = 1 << 17  # larger handshake messages are refused (memory
 MAX_CLIENT_HELLO = 1 << 14  # a fragmented ClientHello is reassembled up to this size
 MAX_FUTURE_MESSAGES = 16  # handshake messages buffered ahead of the next expected one
 MAX_BUFFERED_RECORDS = 32  # future-epoch records / early application data kept
-SRTP_PROFILES_KNOWN = (0x0001, 0x0002, 0x0007, 0x0008)
 _CCS = b"\x01"
+# Content types (RFC 5246 §6.2.1) are compared as plain ints on the record path:
+# 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data.
 
 
 class State(Enum):
@@ -393,7 +394,7 @@ class Connection:
         epoch = es >> 48
         rs = self._read.get(epoch)
         if rs is None:
-            if epoch == max(self._read) + 1 and len(self._future) < MAX_BUFFERED_RECORDS:
+            if epoch == 1 and len(self._future) < MAX_BUFFERED_RECORDS:
                 # RFC 6347 §4.1: records of the next epoch may arrive before its keys; keep them
                 self._future.append((ct, es, body))
                 self.stats.future_epoch_buffered += 1
@@ -450,13 +451,13 @@ class Connection:
         self._read[1] = EpochState(1, self._suite, rk, riv)
 
     def _replay_future(self, now: float) -> None:
-        while self._future and 1 in self._read:
-            records = self._future
-            self._future = []
-            for ct, es, body in records:
-                if self._state in (State.CLOSED, State.FAILED):
-                    return
-                self._process_record(ct, es, body, now)
+        """Process the epoch-1 records that arrived before the epoch-1 keys existed."""
+        records = self._future
+        self._future = []
+        for ct, es, body in records:
+            if self._state in (State.CLOSED, State.FAILED):
+                return
+            self._process_record(ct, es, body, now)
 
     def _send_alert(self, level: int, description: int) -> None:
         w = self._write[self._write_epoch]

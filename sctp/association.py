@@ -87,14 +87,12 @@ MAX_INIT_RETRANSMITS = 8
 SACK_DELAY = 0.2
 HB_INTERVAL = 30.0
 
-PACKET_BUDGET = 1200  # bytes per SCTP packet including the common header (brief/RFC 8831 §5)
-CHUNK_BUDGET = PACKET_BUDGET - COMMON_HEADER_SIZE
-MAX_FRAGMENT = CHUNK_BUDGET - 16
+PACKET_BUDGET = 1200  # default bytes per SCTP packet including the common header
 MIN_FRAGMENT = 64  # do not start a fragment smaller than this at the end of a packet
-MTU = PACKET_BUDGET
 DEFAULT_RWND = 1 << 20
 MAX_STREAMS = 65535
 MAX_TSN_AHEAD = 1 << 16  # receiver never tracks TSNs further ahead than this
+MAX_OUT_OF_ORDER = 1 << 14  # nor more than this many TSNs above the cumulative TSN
 MAX_DUPS_REPORTED = 32
 MAX_GAPS_REPORTED = 128
 MAX_OUTSTANDING_CHUNKS = 1 << 15
@@ -391,6 +389,7 @@ class Association:
         receive_window: int = DEFAULT_RWND,
         zero_checksum: bool = True,
         max_send_buffer: int = DEFAULT_SEND_BUFFER,
+        max_packet_size: int = PACKET_BUDGET,
     ) -> None:
         self.is_client = is_client
         self.local_port = local_port
@@ -400,6 +399,11 @@ class Association:
         self.rto_initial = rto_initial
         self.rto_min = rto_min
         self.rto_max = rto_max
+        if not 256 <= max_packet_size <= 65535:
+            raise ValueError("max_packet_size out of range")
+        self._mtu = max_packet_size  # whole SCTP packet incl. common header (the PMTU budget)
+        self._chunk_budget = max_packet_size - COMMON_HEADER_SIZE
+        self._max_fragment = self._chunk_budget - 16
         self.stats = AssociationStats()
         self.state = State.CLOSED
         self._now = 0.0
@@ -446,7 +450,7 @@ class Association:
         self._queued_bytes = 0
         self._out_ssn: dict[int, int] = {}
         self._flight = 0
-        self._cwnd = min(4 * MTU, max(2 * MTU, 4380))  # RFC 9260 §7.2.1
+        self._cwnd = min(4 * self._mtu, max(2 * self._mtu, 4380))  # RFC 9260 §7.2.1
         self._ssthresh = 1 << 30
         self._pba = 0  # partial_bytes_acked
         self._fast_recovery = False
@@ -465,6 +469,7 @@ class Association:
         self._rwnd_max = receive_window
         self._rx_cum = 0
         self._rx_above: set[int] = set()
+        self._gap_cache: tuple[int, int, list[tuple[int, int]]] = (-1, 0, [])
         self._rx_max = 0
         self._dups: list[int] = []
         self._sack_due = False
@@ -670,6 +675,11 @@ class Association:
         if self._reconfig_at is not None and now >= self._reconfig_at:
             self._reconfig_at = None
             if self._reset_inflight is not None and self.state in _DATA_STATES:
+                # RFC 6525 §5.1.1: an unanswered request counts like a T3-rtx expiry
+                self._error_count += 1
+                if self._error_count > ASSOCIATION_MAX_RETRANS:
+                    self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+                    return
                 self._ctrl.append(ReconfigChunk([self._reset_inflight]).encode())
                 self._reconfig_at = now + self._rto
         if self._t2_at is not None and now >= self._t2_at:
@@ -840,51 +850,48 @@ class Association:
         for chunk in pkt.chunks:
             if self.state is State.CLOSED and self._closed():
                 return
-            t = type(chunk)
-            if t is DataChunk:
+            if type(chunk) is DataChunk:
                 if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
                     had_data = True
-                    if not self._on_data(chunk):  # type: ignore[arg-type]
+                    if not self._on_data(chunk):
                         return
-            elif t is SackChunk:
+            elif type(chunk) is SackChunk:
                 if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
-                    self._on_sack(chunk, now)  # type: ignore[arg-type]
-            elif t is InitChunk:
-                self._on_init(chunk, now)  # type: ignore[arg-type]
+                    self._on_sack(chunk, now)
+            elif type(chunk) is InitChunk:
+                self._on_init(chunk, now)
                 return
-            elif t is InitAckChunk:
-                self._on_init_ack(chunk, now)  # type: ignore[arg-type]
+            elif type(chunk) is InitAckChunk:
+                self._on_init_ack(chunk, now)
                 return
-            elif t is CookieEchoChunk:
-                if not self._on_cookie_echo(pkt, chunk, now):  # type: ignore[arg-type]
+            elif type(chunk) is CookieEchoChunk:
+                if not self._on_cookie_echo(pkt, chunk, now):
                     return
-            elif t is CookieAckChunk:
+            elif type(chunk) is CookieAckChunk:
                 if self.state is State.COOKIE_ECHOED:
                     self._t1_at = None
                     self._establish(now)
-            elif t is ForwardTsnChunk:
+            elif type(chunk) is ForwardTsnChunk:
                 if self.state in _DATA_STATES:
                     had_data = True
-                    self._on_forward_tsn(chunk)  # type: ignore[arg-type]
-            elif t is ReconfigChunk:
+                    self._on_forward_tsn(chunk)
+            elif type(chunk) is ReconfigChunk:
                 if self.state in _DATA_STATES:
-                    self._on_reconfig(chunk, now)  # type: ignore[arg-type]
-            elif t is HeartbeatChunk:
+                    self._on_reconfig(chunk, now)
+            elif type(chunk) is HeartbeatChunk:
                 if self._peer_vtag:
-                    assert isinstance(chunk, HeartbeatChunk)
                     self._ctrl.append(HeartbeatAckChunk(chunk.params).encode())
-            elif t is HeartbeatAckChunk:
-                assert isinstance(chunk, HeartbeatAckChunk)
+            elif type(chunk) is HeartbeatAckChunk:
                 self._on_heartbeat_ack(chunk, now)
-            elif t is AbortChunk:
+            elif type(chunk) is AbortChunk:
                 self.stats.aborts_received += 1
-                self._terminate(_describe_abort(chunk))  # type: ignore[arg-type]
+                self._terminate(_describe_abort(chunk))
                 return
-            elif t is ErrorChunk:
-                self._on_error(chunk, now)  # type: ignore[arg-type]
-            elif t is ShutdownChunk:
-                self._on_shutdown(chunk, now)  # type: ignore[arg-type]
-            elif t is ShutdownAckChunk:
+            elif type(chunk) is ErrorChunk:
+                self._on_error(chunk, now)
+            elif type(chunk) is ShutdownChunk:
+                self._on_shutdown(chunk, now)
+            elif type(chunk) is ShutdownAckChunk:
                 if self.state in (State.SHUTDOWN_SENT, State.SHUTDOWN_ACK_SENT):
                     self._outbox.append(
                         encode_packet(
@@ -896,7 +903,7 @@ class Association:
                     )
                     self._terminate(None)
                     return
-            elif t is ShutdownCompleteChunk:
+            elif type(chunk) is ShutdownCompleteChunk:
                 if self.state is State.SHUTDOWN_ACK_SENT:
                     self._terminate(None)
                     return
@@ -1137,7 +1144,7 @@ class Association:
             self._sack_immediate = True
             return True
         size = len(chunk.user_data)
-        if d > MAX_TSN_AHEAD or (
+        if (d > MAX_TSN_AHEAD or (d > 1 and len(self._rx_above) >= MAX_OUT_OF_ORDER)) or (
             tsn > self._rx_max
             and self._rx_bytes + self._event_bytes + size > self._rwnd_max
             # the next in-sequence fragment of a message being reassembled is still taken,
@@ -1180,6 +1187,7 @@ class Association:
             cum = tsn
             above = self._rx_above
             if above:
+                self._sack_immediate = True  # RFC 9260 §6.7: a gap was (partly) filled
                 while cum + 1 in above:
                     cum += 1
                     above.discard(cum)
@@ -1471,13 +1479,13 @@ class Association:
         # congestion window (RFC 9260 §7.2.1/§7.2.2)
         if cum_advanced and newly:
             if self._cwnd <= self._ssthresh:
-                if not self._fast_recovery and flight_before + MTU >= self._cwnd:
-                    self._cwnd += min(newly, MTU)
+                if not self._fast_recovery and flight_before + self._mtu >= self._cwnd:
+                    self._cwnd += min(newly, self._mtu)
             else:
                 self._pba += newly
-                if self._pba >= self._cwnd and flight_before + MTU >= self._cwnd:
+                if self._pba >= self._cwnd and flight_before + self._mtu >= self._cwnd:
                     self._pba -= self._cwnd
-                    self._cwnd += MTU
+                    self._cwnd += self._mtu
         if self._flight == 0:
             self._pba = 0
         # miss indications (RFC 9260 §7.2.4)
@@ -1500,7 +1508,7 @@ class Association:
             if marked:
                 if not self._fast_recovery:
                     # RFC 9260 §7.2.3/§7.2.4
-                    self._ssthresh = max(self._cwnd // 2, 4 * MTU)
+                    self._ssthresh = max(self._cwnd // 2, 4 * self._mtu)
                     self._cwnd = self._ssthresh
                     self._pba = 0
                     self._fast_recovery = True
@@ -1616,8 +1624,8 @@ class Association:
             self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
             return
         self._rto = min(self._rto * 2, self.rto_max)
-        self._ssthresh = max(self._cwnd // 2, 4 * MTU)
-        self._cwnd = MTU
+        self._ssthresh = max(self._cwnd // 2, 4 * self._mtu)
+        self._cwnd = self._mtu
         self._pba = 0
         self._fast_recovery = False
         self._rtt_chunk = None  # Karn's algorithm
@@ -1848,7 +1856,13 @@ class Association:
     def _sack_chunk(self) -> bytes:
         cum = self._rx_cum
         gaps: list[tuple[int, int]] = []
-        if self._rx_above:
+        if (
+            self._rx_above
+            and self._gap_cache[0] == cum
+            and self._gap_cache[1] == len(self._rx_above)
+        ):
+            gaps = self._gap_cache[2]  # nothing changed since the last SACK (e.g. duplicates)
+        elif self._rx_above:
             start = prev = -1
             for t in sorted(self._rx_above):
                 off = t - cum
@@ -1865,6 +1879,7 @@ class Association:
                 start = prev = off
             if start >= 0:
                 gaps.append((start, prev))
+            self._gap_cache = (cum, len(self._rx_above), gaps)
         a_rwnd = max(0, self._rwnd_max - self._rx_bytes - self._event_bytes)
         self._last_a_rwnd = a_rwnd
         dups = self._dups
@@ -1908,7 +1923,7 @@ class Association:
         parts: list[bytes] = []
         size = 0
         for c in chunks:
-            if size + len(c) > CHUNK_BUDGET and parts:
+            if size + len(c) > self._chunk_budget and parts:
                 self._emit(parts)
                 parts = []
                 size = 0
@@ -1932,7 +1947,7 @@ class Association:
         parts: list[bytes] = []
         size = 0
         for raw in ctrl:
-            if size + len(raw) > CHUNK_BUDGET and parts:
+            if size + len(raw) > self._chunk_budget and parts:
                 self._emit(parts)
                 parts = []
                 size = 0
@@ -1943,7 +1958,7 @@ class Association:
         heap = self._rtx_heap
         fast = self._fast_rtx_now
         self._fast_rtx_now = False
-        fast_budget = CHUNK_BUDGET - size if fast else 0
+        fast_budget = self._chunk_budget - size if fast else 0
         while heap:
             c = heap[0][1]
             if c.acked or c.abandoned or not c.rtx_pending:
@@ -1961,7 +1976,7 @@ class Association:
             heapq.heappop(heap)
             if in_fast:
                 fast_budget -= n
-            if size + n > CHUNK_BUDGET:
+            if size + n > self._chunk_budget:
                 self._emit(parts)
                 parts = []
                 size = 0
@@ -1982,7 +1997,7 @@ class Association:
             if self._adv_peer_ack > self._cum_acked:
                 fwd = self._forward_tsn_chunk()
                 self.stats.forward_tsn_sent += 1
-                if size + len(fwd) > CHUNK_BUDGET:
+                if size + len(fwd) > self._chunk_budget:
                     self._emit(parts)
                     parts = []
                     size = 0
@@ -1999,7 +2014,7 @@ class Association:
             idle = now - self._last_data_sent
             if idle > self._rto:
                 for _ in range(min(int(idle / self._rto), 8)):
-                    self._cwnd = max(self._cwnd // 2, 4 * MTU)
+                    self._cwnd = max(self._cwnd // 2, 4 * self._mtu)
         while sched and not heap:
             if self._flight >= self._cwnd:
                 break
@@ -2022,13 +2037,17 @@ class Association:
                     ch.queued -= 1
                 stats.abandoned_messages += 1
                 continue
-            space = CHUNK_BUDGET - size - 16
+            space = self._chunk_budget - size - 16
             remaining = len(msg.data) - msg.offset
-            if space < remaining and space < MIN_FRAGMENT:
+            # a message that fits one chunk is not split just to fill this packet (fewer
+            # fragments: less header overhead and less exposure to loss for PR channels)
+            if space < remaining and (
+                space < MIN_FRAGMENT or (msg.offset == 0 and remaining <= self._max_fragment)
+            ):
                 self._emit(parts)
                 parts = []
                 size = 0
-                space = CHUNK_BUDGET - 16
+                space = self._chunk_budget - 16
             frag = min(remaining, space & ~3)
             if self._peer_rwnd < frag and self._flight > 0:
                 break
@@ -2079,7 +2098,7 @@ class Association:
             size += len(wire)
             stats.data_chunks_sent += 1
             sent_data = True
-            if size >= CHUNK_BUDGET - 16 - MIN_FRAGMENT:
+            if size >= self._chunk_budget - 16 - MIN_FRAGMENT:
                 self._emit(parts)
                 parts = []
                 size = 0

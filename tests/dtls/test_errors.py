@@ -180,3 +180,14 @@ def test_hello_request_ignored_during_handshake() -> None:
     assert client.state is State.CLIENT_WAIT_SERVER_HELLO
     assert client.datagrams_to_send() == []
     assert client.stats.records_received == 1
+
+
+def test_constructor_validation() -> None:
+    import pytest
+
+    from dtls import Connection, DtlsError
+
+    with pytest.raises(DtlsError):
+        Connection(is_client=True, certificate=cert(), mtu=100)
+    with pytest.raises(DtlsError):
+        Connection(is_client=True, certificate=cert(), cipher_suites=[0x002F])

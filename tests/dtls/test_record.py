@@ -209,3 +209,12 @@ def test_plaintext_handshake_after_established_is_ignored() -> None:
         assert conn.stats.records_received == records + 1
         assert conn.state is State.ESTABLISHED
         assert conn.datagrams_to_send() == []
+
+
+def test_records_of_later_epochs_are_not_buffered() -> None:
+    client, server = make_pair()
+    handshake(client, server)
+    for epoch in (2, 3, 0xFFFF):
+        server.receive(HEADER.pack(22, 0xFEFD, (epoch << 48) | 5, 3) + b"abc", 1.0)
+    assert server.stats.unknown_epoch == 3
+    assert server.state is State.ESTABLISHED

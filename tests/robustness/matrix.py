@@ -25,7 +25,7 @@ from tests.netsim import Impairment
 from tests.webrtc.helpers import Pair
 from webrtc import ChannelState, Error, WebRTCDataChannel
 
-from .world import CS, World, bound_address, rng
+from .world import CS, World, binomial_upper, bound_address, rng
 
 FULL = os.environ.get("ROBUSTNESS_FULL", "") not in ("", "0")
 SCALE = 16 if FULL else 1
@@ -44,8 +44,8 @@ class Cell:
     name: str
     impairment: Impairment
     event: str | None = None  # "partition", "rebind-a/b" (NAT), "move-a/b" (netsim rebind)
-    up_bytes: int = 256 * 1024
-    down_bytes: int = 64 * 1024
+    up_bytes: int = 1024 * 1024
+    down_bytes: int = 256 * 1024
     bug: str | None = None  # known failure: the test is xfail(strict) with this reason
     note: str = ""
 
@@ -68,9 +68,13 @@ def _imp(**kw: float) -> Impairment:
 
 CELLS: list[Cell] = [
     Cell("clean", _imp(seed=1)),
-    Cell("loss 5%", _imp(loss=0.05, seed=2)),
-    Cell("loss 15%", _imp(loss=0.15, seed=3)),
-    Cell("loss 30%", _imp(loss=0.30, seed=4), up_bytes=128 * 1024, down_bytes=32 * 1024),
+    *(
+        Cell(
+            f"loss {pct}%{suffix}", _imp(loss=pct / 100, seed=seed), up_bytes=up, down_bytes=up // 4
+        )
+        for pct, up in ((5, 512 * 1024), (15, 256 * 1024), (30, 128 * 1024))
+        for seed, suffix in ((pct, ""), (100 + pct, " (seed 2)"), (200 + pct, " (seed 3)"))
+    ),
     Cell("reorder 20% (+30 ms)", _imp(reorder=0.2, reorder_delay=0.03, seed=5)),
     Cell("duplicate 20%", _imp(duplicate=0.2, seed=6)),
     Cell("delay 100 ms + jitter 50 ms", _imp(delay=0.1, jitter=0.05, seed=7)),
@@ -204,9 +208,7 @@ def run_cell(cell: Cell) -> Result:
             p.a.get_connection_state() == CS.STATE_CONNECTED
             and p.b.get_connection_state() == CS.STATE_CONNECTED
             and all(c.get_ready_state() == OPEN for c in chans.values())
-            and all(
-                (r := _remote(p, k)) is not None and r.get_ready_state() == OPEN for k in specs
-            )
+            and all((r := _remote(p, k)) is not None and r.get_ready_state() == OPEN for k in specs)
         )
 
     if not w.run(connected, max_time=60 * SCALE):
@@ -255,8 +257,14 @@ def run_cell(cell: Cell) -> Result:
     finished = w.run(step, max_time=TRANSFER_LIMIT * SCALE)
     ticker.stop()
     res.transfer_time = w.clock.now - start
+
     # stragglers, and the end state after the dust settles
-    w.run(lambda: bool([pr.collect(w.clock.now) for pr in probes]) and False, max_time=3.0)
+    def collect_only() -> bool:
+        for pr in probes:
+            pr.collect(w.clock.now)
+        return False
+
+    w.run(collect_only, max_time=3.0)
     res.states_a, res.states_b = w.history(p.a).states, w.history(p.b).states
     if not finished:
         res.fail(
@@ -265,7 +273,7 @@ def run_cell(cell: Cell) -> Result:
             f" a={_names(res.states_a)} b={_names(res.states_b)}"
         )
     _check(cell, res, up, down, probes)
-    for pid, err in w.poll_errors:
+    for _pid, err in w.poll_errors:
         res.fail(f"poll() returned {err.name}")
         break
     res.ok = not res.failures
@@ -293,15 +301,17 @@ def _check(cell: Cell, res: Result, up: Stream, down: Stream, probes: list[Probe
             continue
         rest = states[3:]
         if cell.event == "partition":
-            # DISCONNECTED while cut off is required by test_matrix.py::test_partition_reports_disconnected (a known
-            # bug keeps it xfail); here: never FAILED/CLOSED, and CONNECTED again at the end.
+            # DISCONNECTED while cut off is checked by test_partition_reports_disconnected
+            # (xfail, known bug); here: never FAILED/CLOSED, and CONNECTED again at the end.
             if rest not in ([], [CS.STATE_DISCONNECTED, CS.STATE_CONNECTED]):
                 res.fail(f"{who}: around the partition {_names(states)}")
         elif any(s in (CS.STATE_FAILED, CS.STATE_CLOSED) for s in rest) or (
             rest and rest[-1] != CS.STATE_CONNECTED
         ):
             res.fail(f"{who}: {_names(states)}")
-        elif rest and cell.event is None:
+        elif rest and cell.event is None and cell.impairment.loss < 0.15:
+            # at >= 15 % loss a consent check can go unanswered twice in a row: a transient
+            # DISCONNECTED -> CONNECTED is then legitimate (W3C: "transient state")
             res.fail(f"{who}: spurious state changes {_names(states)}")
     loss = cell.impairment.loss
     for pr in probes:
@@ -319,8 +329,6 @@ def _check(cell: Cell, res: Result, up: Stream, down: Stream, probes: list[Probe
                 res.fail(f"lifeu: {len(late)} messages arrived after their lifetime ({worst:.3f}s)")
         if pr.name == "rtx0" and loss >= 0.05 and cell.event is None:
             n = len(pr.sent)
-            from .world import binomial_upper
-
             if len(seqs) > binomial_upper(n, 1 - loss):
                 res.fail(f"rtx0: {len(seqs)}/{n} delivered at {loss:.0%} loss: retransmitted?")
         if (

@@ -7,6 +7,7 @@ virtual time), connection-state histories, and helpers to find a peer's bound ad
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tests.netsim import Address, Impairment, Network, VirtualClock
 from tests.webrtc.helpers import Pair
-from tests.webrtc.simnet import NetsimTransport, make_peer, wire
+from tests.webrtc.simnet import NetsimTransport, wire
 from webrtc import ConnectionState, Error, WebRTCPeerConnection
 
 PC = WebRTCPeerConnection
@@ -34,7 +35,11 @@ class NatNetwork(Network):
         self._nat_in: dict[Address, Address] = {}  # external -> internal
         self._nat_dead: set[Address] = set()
         self.nat_dropped = 0
-        self.sent_sizes: dict[int, int] = {}  # largest datagram per source host, for reports
+        self.tap: list[tuple[bytes, Address, Address]] | None = None  # set a list to record
+
+    def inject(self, data: bytes, src: Address, dst: Address, now: float) -> None:
+        """A datagram from anywhere (a rogue address need not be bound; no NAT, no tap)."""
+        Network.send(self, data, src, dst, now)
 
     def nat_rebind(self, old: Address, new: Address) -> None:
         super().rebind(old, new)
@@ -46,7 +51,24 @@ class NatNetwork(Network):
             self.nat_dropped += 1
             return
         dst = self._nat_in.get(dst, dst)
+        if self.tap is not None:
+            self.tap.append((data, src, dst))
         super().send(data, src, dst, now)
+
+
+class WorldTransport(NetsimTransport):
+    """simnet's transport with ports from the World's own counter: every World numbers its
+    sockets alike, so a test's outcome does not depend on which tests ran before it."""
+
+    def __init__(self, world: World, host: str) -> None:
+        super().__init__(world.net, [host], world.clock)
+        self._world_ports = world.ports
+
+    def bind(self, host: str) -> Address:
+        addr = (host, next(self._world_ports))
+        self.network.bind(addr)
+        self.bound.append(addr)
+        return addr
 
 
 @dataclass
@@ -80,9 +102,14 @@ class World:
         self.histories: dict[int, History] = {}
         self.tickers: list[Ticker] = []
         self.poll_errors: list[tuple[int, Error]] = []
+        self.ports = itertools.count(40000)
 
     def peer(self, host: str, seed: int) -> WebRTCPeerConnection:
-        pc = make_peer(self.net, self.clock, host, seed)
+        pc = WebRTCPeerConnection(
+            transport_factory=lambda: WorldTransport(self, host),
+            clock=self.clock,
+            rng=random.Random(seed),
+        )
         self.peers.append(pc)
         self.histories[id(pc)] = History(pc)
         self.histories[id(pc)].record(self.clock.now)

@@ -904,3 +904,134 @@ def test_idle_heartbeat_keeps_association_and_detects_dead_peer() -> None:
         a, b, clock, lambda: a.assoc_closed is not None, link_ab=lab, link_ba=lba, max_time=5000
     )
     assert "unreachable" in (a.assoc_closed.error or "")  # type: ignore[union-attr]
+
+
+def _abort_causes(p: Peer) -> list[int]:
+    return [code for ch in _ctrl_chunks(p) if isinstance(ch, c.AbortChunk) for code, _ in ch.causes]
+
+
+def test_protocol_violations_are_aborted() -> None:
+    # DATA without user data (RFC 9260 §6.2)
+    a, b, clock = established_pair()
+    chunk = c.DataChunk(3, next_peer_tsn(b), 0, 0, 53, b"").encode()
+    b.assoc.receive(data_packet(b, chunk), clock.now)
+    assert _abort_causes(b) == [c.CauseCode.NO_USER_DATA]
+    b.drain()
+    assert b.assoc_closed is not None
+    # SACK for a TSN never sent (RFC 9260 §6.2.1)
+    a, b, clock = established_pair()
+    bogus = (a.assoc._next_tsn + 5) & 0xFFFFFFFF
+    a.assoc.receive(data_packet(a, c.SackChunk(bogus, 1000).encode()), clock.now)
+    assert _abort_causes(a) == [c.CauseCode.PROTOCOL_VIOLATION]
+
+
+def test_init_ack_without_cookie_is_aborted() -> None:
+    a, _ = make_pair()
+    a.assoc.connect(0.0)
+    a.assoc.datagrams_to_send()
+    ack = c.InitAckChunk(0x5555, 100000, 10, 10, 1, [])
+    a.assoc.receive(data_packet(a, ack.encode()), 0.01)
+    assert _abort_causes(a) == [c.CauseCode.MISSING_MANDATORY_PARAMETER]
+    a.drain()
+    assert a.assoc_closed is not None
+
+
+def test_invalid_stream_identifier_reported() -> None:
+    a = Peer(sctp.Association(is_client=True, rng=random.Random(1)))
+    b = Peer(sctp.Association(is_client=False, rng=random.Random(2)))
+    clock = VirtualClock()
+    connect(a, b, clock)
+    b.assoc._inbound_streams = 16  # as if we had offered only 16 inbound streams
+    chunk_tsn = next_peer_tsn(b)
+    chunk = c.DataChunk(3, chunk_tsn, 20, 0, 53, b"x").encode()
+    b.assoc.receive(data_packet(b, chunk), clock.now)
+    chunks = _ctrl_chunks(b)
+    errors = [ch for ch in chunks if isinstance(ch, c.ErrorChunk)]
+    assert errors and errors[0].causes[0][0] == c.CauseCode.INVALID_STREAM_IDENTIFIER
+    assert b.assoc._rx_cum & 0xFFFFFFFF == chunk_tsn  # acknowledged anyway (RFC 9260 §6.5)
+    assert b.assoc.stats.invalid_stream == 1 and b.assoc.state is sctp.State.ESTABLISHED
+
+
+def test_init_amplification_is_bounded() -> None:
+    _, b = make_pair()
+    params = [(0xFF00 + i, bytes(200)) for i in range(20)]  # skip + report, 4000 bytes
+    init = c.InitChunk(0x1234, 100000, 10, 10, 5, params)
+    b.assoc.receive(c.encode_packet(5000, 5000, 0, init.encode()), 0.0)
+    (pkt,) = b.assoc.datagrams_to_send()
+    assert len(pkt) <= 1200
+
+
+def test_sparse_tsn_flood_is_bounded() -> None:
+    """Out-of-order TSNs tracked above the cumulative TSN are capped (cheap SACKs, bounded set)."""
+    from sctp.association import MAX_OUT_OF_ORDER
+
+    _a, b, clock = established_pair()
+    b.assoc.open_channel("f", negotiated_id=0)
+    base = b.assoc._rx_cum
+    k = 2
+    while k < 2 * MAX_OUT_OF_ORDER + 200:
+        chunks = b"".join(
+            c.DataChunk(3, (base + k + 2 * i) & 0xFFFFFFFF, 0, 0, 53, b"x").encode()
+            for i in range(50)
+        )
+        k += 100
+        b.assoc.receive(data_packet(b, chunks), clock.now)
+        b.assoc.datagrams_to_send()
+    assert len(b.assoc._rx_above) <= MAX_OUT_OF_ORDER
+    assert b.assoc.stats.data_chunks_dropped > 0
+    assert b.assoc.state is sctp.State.ESTABLISHED
+
+
+def test_delayed_sack_timing() -> None:
+    """RFC 9260 §6.2: SACK every second packet, otherwise after SACK.Delay (200 ms)."""
+    a, b, clock = established_pair()
+    sid = a.assoc.open_channel("d", negotiated_id=0)
+    b.assoc.open_channel("d", negotiated_id=0)
+    t = clock.now + 0.001
+    a.assoc.send(sid, b"one")
+    (p1,) = a.assoc.datagrams_to_send()
+    b.assoc.receive(p1, t)
+    assert b.assoc.datagrams_to_send() == []  # delayed
+    assert b.assoc.next_timeout() == pytest.approx(t + 0.2)
+    b.assoc.handle_timeout(t + 0.2)
+    sacks = [ch for ch in _ctrl_chunks(b) if isinstance(ch, c.SackChunk)]
+    assert len(sacks) == 1
+    a.assoc.send(sid, b"two")
+    (p2,) = a.assoc.datagrams_to_send()
+    a.assoc.send(sid, b"three")
+    (p3,) = a.assoc.datagrams_to_send()
+    b.assoc.receive(p2, t + 1)
+    assert b.assoc.datagrams_to_send() == []
+    b.assoc.receive(p3, t + 1)
+    assert any(isinstance(ch, c.SackChunk) for ch in _ctrl_chunks(b))  # second packet
+
+
+def test_congestion_window_rules() -> None:
+    """RFC 9260 §7.2.1-§7.2.3: initial cwnd, slow-start growth, collapse on T3-rtx."""
+    a, b, clock = established_pair()
+    mtu = 1200
+    assert a.assoc._cwnd == min(4 * mtu, max(2 * mtu, 4380))
+    sid = a.assoc.open_channel("c", negotiated_id=0)
+    b.assoc.open_channel("c", negotiated_id=0)
+    for _ in range(200):
+        a.assoc.send(sid, bytes(1100))
+    lab, lba = links(Impairment(delay=0.01))
+    before = a.assoc._cwnd
+    assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) >= 100, link_ab=lab, link_ba=lba)
+    assert a.assoc._cwnd > before  # slow start grew the window
+    at_t3: list[int] = []
+    orig_t3 = a.assoc._on_t3
+
+    def spy(now: float) -> None:
+        at_t3.append(a.assoc._cwnd)
+        orig_t3(now)
+
+    a.assoc._on_t3 = spy  # type: ignore[method-assign]
+    lab.down = True
+    rto = a.assoc._rto
+    assert run(a, b, clock, lambda: a.assoc.stats.t3_expirations == 1, link_ab=lab, link_ba=lba)
+    assert a.assoc._cwnd == mtu
+    assert a.assoc._ssthresh == max(at_t3[0] // 2, 4 * mtu)
+    assert a.assoc._rto == min(2 * rto, 60.0)
+    lab.down = False
+    assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 200, link_ab=lab, link_ba=lba)

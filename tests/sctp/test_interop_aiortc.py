@@ -2,6 +2,10 @@
 
 aiortc's DTLS transport is replaced by an in-memory stand-in, so the two SCTP stacks talk
 directly (SCTP packets as bytes, exactly what DTLS would carry). No sockets are used.
+
+Observed aiortc 1.16 quirk (not ours): on FORWARD TSN it pops deliverable messages *before*
+pruning fragments up to the new cumulative TSN, so a leftover fragment of the skipped message
+blocks an *ordered* stream and the following complete messages are then pruned unseen.
 """
 
 from __future__ import annotations
@@ -203,7 +207,16 @@ def test_aiortc_interop_with_loss() -> None:
         h.theirs.on("datachannel", remote.append)
         sid = h.ours.open_channel("ours-reliable")
         pr_sid = h.ours.open_channel("ours-pr", ordered=False, max_retransmits=0)
-        await h.pump(lambda: their_dc.readyState == "open" and len(remote) == 2)
+        # wait for both DATA_CHANNEL_ACKs: before it, RFC 8832 §6 makes us send ordered, and
+        # aiortc 1.16 can lose ordered messages after a FORWARD TSN (see module docstring)
+        await h.pump(
+            lambda: (
+                their_dc.readyState == "open"
+                and len(remote) == 2
+                and sid in h.opened()
+                and pr_sid in h.opened()
+            )
+        )
         dc = next(d for d in remote if d.label == "ours-reliable")
         pr_dc = next(d for d in remote if d.label == "ours-pr")
         got: list[Any] = []
@@ -226,8 +239,12 @@ def test_aiortc_interop_with_loss() -> None:
         await h.pump(settled, timeout=60)
         assert got == sent_ours
         assert h.messages(their_sid) == sent_theirs
-        assert 0 < len(pr_got) <= 80 and set(pr_got) <= {b"pr%d" % i * 100 for i in range(80)}
-        assert h.ours.stats.retransmissions > 0 and h.ours.stats.duplicate_tsns >= 0
+        assert set(pr_got) <= {b"pr%d" % i * 100 for i in range(80)}
+        await h.pump(lambda: not h.ours._sched and not h.ours._outstanding(), timeout=30)
+        abandoned = h.ours.stats.abandoned_messages
+        # aiortc skipped the abandoned messages and delivered every other one
+        assert 80 - abandoned <= len(pr_got) <= 80
+        assert h.ours.stats.retransmissions > 0 and h.ours.stats.fast_retransmits > 0
         await h.theirs.stop()
 
     asyncio.run(main())

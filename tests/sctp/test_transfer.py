@@ -145,8 +145,9 @@ IMPAIRMENTS = {
 FAST_RTO = {"rto_initial": 0.3, "rto_min": 0.1, "rto_max": 2.0}
 
 
+@pytest.mark.parametrize("fast_rto", [False, True], ids=["rfc-rto", "fast-rto"])
 @pytest.mark.parametrize("name", list(IMPAIRMENTS))
-def test_mixed_channels_under_impairment(name: str) -> None:
+def test_mixed_channels_under_impairment(name: str, fast_rto: bool) -> None:
     chans = [
         Chan("reliable-ordered"),
         Chan("reliable-unordered", ordered=False),
@@ -155,7 +156,8 @@ def test_mixed_channels_under_impairment(name: str) -> None:
         Chan("rexmit2-unordered", ordered=False, max_retransmits=2),
     ]
     reverse = Chan("reverse")
-    kwargs = FAST_RTO if name in ("loss15", "loss30") else {}
+    # RFC 9260 §16 defaults (RTO.Min 1 s) and a LAN-like fast RTO (RTO.Min 100 ms)
+    kwargs = FAST_RTO if fast_rto else {}
     a, b = transfer(IMPAIRMENTS[name], chans, n=120, size=mixed_size, reverse=reverse, **kwargs)
     if name == "clean":
         # nothing lost: only the lifetime channel may expire messages waiting in the queue
@@ -169,16 +171,15 @@ def test_mixed_channels_under_impairment(name: str) -> None:
         assert a.assoc.stats.t3_expirations > 0 and a.assoc.stats.fast_retransmits > 0
 
 
-def test_ten_thousand_messages() -> None:
+@pytest.mark.parametrize("name", ["loss5", "loss30"])
+def test_ten_thousand_messages(name: str) -> None:
     chans = [
         Chan("o"),
         Chan("u", ordered=False),
         Chan("r0", ordered=False, max_retransmits=0),
         Chan("t", max_packet_lifetime=200),
     ]
-    _a, b = transfer(
-        IMPAIRMENTS["loss5"], chans, n=2500, size=lambda r: r.randint(0, 1500), seed=11
-    )
+    _a, b = transfer(IMPAIRMENTS[name], chans, n=2500, size=lambda r: r.randint(0, 1500), seed=11)
     total = sum(len(ch.sent) for ch in chans)
     assert total == 10_000
     assert len(b.messages[chans[0].sid]) == 2500 and len(b.messages[chans[1].sid]) == 2500
@@ -300,3 +301,29 @@ def test_streams_share_the_sender_fairly_and_by_priority() -> None:
     # the game messages got through while most of the bulk data was still queued
     assert len(b.messages.get(bulk, [])) < 20
     assert run(a, b, clock, lambda: len(b.messages.get(bulk, [])) == 200, link_ab=lab, link_ba=lba)
+
+
+@pytest.mark.parametrize("size", [1191, 1232 - 37])
+def test_smaller_packet_budget(size: int) -> None:
+    """`max_packet_size` lowers the per-packet budget (e.g. to fit a 1280-byte IPv6 path)."""
+    a, b = make_pair(max_packet_size=size)
+    largest = [0]
+    for p in (a, b):
+        orig = p.assoc.datagrams_to_send
+
+        def checked(orig: Callable[[], list[bytes]] = orig) -> list[bytes]:
+            out = orig()
+            largest[0] = max([largest[0], *map(len, out)])
+            return out
+
+        p.assoc.datagrams_to_send = checked  # type: ignore[method-assign]
+    clock = VirtualClock()
+    lab, lba = links(IMPAIRMENTS["loss5"], 5)
+    connect(a, b, clock, link_ab=lab, link_ba=lba)
+    sid = a.assoc.open_channel("s")
+    msgs = [bytes([i]) * (i * 997 % 70000) for i in range(40)]
+    for m in msgs:
+        a.assoc.send(sid, m)
+    assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 40, link_ab=lab, link_ba=lba)
+    assert b.messages[sid] == msgs
+    assert 1000 < largest[0] <= size
