@@ -10,6 +10,23 @@ mDNS (`<uuid>.local`) remote candidates cannot be resolved by a sans-I/O agent: 
 (counted in `stats["mdns_candidates_ignored"]`). The peer's checks still reach us, and we learn its
 address as a peer-reflexive candidate (RFC 8445 §7.3.1.3); that is how connections with browsers
 that hide their addresses form.
+
+NAT rebinding (the peer's address changes mid-session; the old mapping may be dead): the peer's
+next authenticated check arrives from a new address, which becomes a peer-reflexive candidate and
+a triggered check (RFC 8445 §7.3.1.3/§7.3.1.4), also on a controlling agent that has already
+nominated. Once the selected pair misses a consent check (RFC 7675) while another valid pair has
+had an authenticated check from the peer since the selected pair last answered, the agent moves:
+
+* controlled: it selects that pair itself (the nomination follows the peer to its new address)
+  and still follows a new USE-CANDIDATE nomination from the controlling agent;
+* controlling: it nominates that pair again (USE-CANDIDATE) and selects it on success.
+
+This departs from RFC 8445 §8.1.1, which forbids nominating a second pair for a component
+without an ICE restart; Chromium/libwebrtc switches its selected connection the same way (its
+controlling side re-nominates, its controlled side follows the newest nomination or a writable
+connection). Data keeps flowing: at most the datagrams sent to the dead address are lost, which
+SCTP retransmits. The agent whose own mapping changed needs nothing: responses and the peer's
+traffic still reach its socket.
 """
 
 from __future__ import annotations
@@ -58,7 +75,12 @@ PAC_TIMEOUT = 39.5
 CONSENT_INTERVAL = 5.0
 CONSENT_TIMEOUT = 30.0
 # Policy (not RFC): report DISCONNECTED after this many consecutive unanswered consent checks.
-DISCONNECTED_MISSES = 2
+# One: a consent check unanswered through all its retransmissions (4 s, see CONSENT_RC) means the
+# peer has been silent for 4-10 s (checks go out every 4-6 s). libwebrtc is as quick: a selected
+# connection turns unwritable after ~5 s of unanswered pings and the transport reports
+# "disconnected". Two misses (8-16 s) hid a 10 s outage entirely. FAILED still waits for RFC 7675's
+# 30 s consent expiry.
+DISCONNECTED_MISSES = 1
 # Policy: how long the controlling agent waits for better pairs before nominating the best valid.
 NOMINATION_DELAY = 0.5
 # Server-reflexive gathering gives up faster than a connectivity check (sends at 0, .5, 1.5, 3.5 s).
@@ -429,31 +451,30 @@ class Agent:
             return data
         if self._closed:
             return None
-        if self._turn_servers:
-            server = _norm(addr)
-            tid = data[8:20]
-            # A STUN server may also be a TURN server: our own Binding transactions come first.
-            if (
-                server in self._turn_servers
-                and tid not in self._gathers
-                and tid not in self._checks
-            ):
-                return self._receive_turn(data, addr, now, local)
+        if self._turn_servers and _norm(addr) in self._turn_servers:
+            return self._receive_turn(data, addr, now, local)
+        self._receive_stun(data, addr, now, local)
+        return None
+
+    def _receive_stun(
+        self, data: bytes, addr: tuple[str, int], now: float, local: tuple[str, int] | None
+    ) -> None:
+        """A STUN datagram from a peer or a STUN server (not TURN traffic)."""
         self._now = now
         try:
             msg = Message.parse(data)
         except StunError:
             self.stats["malformed_stun"] += 1
-            return None
+            return
         source = _norm(addr)
         if source is None:
             self.stats["bad_source_address"] += 1
-            return None
+            return
         base = _norm(local) if local is not None else None
         self._handle_stun(msg, source, base, now)
+        self._maybe_switch(now)
         self._maybe_nominate(now)
         self._update_state()
-        return None
 
     def _receive_turn(
         self, data: bytes, addr: tuple[str, int], now: float, local: tuple[str, int] | None
@@ -471,14 +492,19 @@ class Agent:
                 break
         if key is None:
             self.stats["turn_unknown_server"] += 1
-            return data if data[0] > 3 else None
+            if data[0] > 3:
+                return data
+            self._receive_stun(data, addr, now, local)
+            return None
         client = self._turn[key]
         if not client.receive(data, now):
             if data[0] > 3:
                 return data
-            self.stats["malformed_stun"] += 1
+            # Not the client's (a Binding message: a STUN server may also be a TURN server).
+            self._receive_stun(data, addr, now, local)
             return None
         app = self._drain_turn(key, client, now)
+        self._maybe_switch(now)
         self._maybe_nominate(now)
         self._update_state()
         return app
@@ -673,6 +699,7 @@ class Agent:
                 return
         if self._checks_started_at is None:
             self._checks_started_at = now
+        pair.peer_seen_at = now
         has_use_candidate = msg.attributes.get(Attr.USE_CANDIDATE) is True
         if not has_use_candidate:
             pair.peer_checked = True
@@ -684,8 +711,16 @@ class Agent:
             return
         if use_candidate:
             pair.nominate_on_success = True
-        if self.controlling and self._checking_done():
-            return  # RFC 8445 §8.1.2: a controlling agent that has nominated stops checking.
+        # RFC 8445 §8.1.2: a controlling agent that has nominated stops checking, except towards
+        # a peer-reflexive address (the peer's NAT rebound) or while the selected pair is
+        # failing: that pair may be needed to re-nominate (see the module docstring).
+        if (
+            self.controlling
+            and self._checking_done()
+            and remote.type != "prflx"
+            and not self._consent_misses
+        ):
+            return
         if pair.state is PairState.IN_PROGRESS:
             # RFC 8445 §7.3.1.4: cancel the in-progress check and trigger a fresh one.
             for c in self._checks.values():
@@ -866,9 +901,10 @@ class Agent:
     # -- nomination and selection (RFC 8445 §8) ------------------------------------------------
 
     def _nominated(self, pair: CandidatePair, now: float) -> None:
+        ours = self._nominating is pair
         pair.nominated = True
         pair.nominate_on_success = False
-        if self._nominating is pair:
+        if ours:
             self._nominating = None
         current = self.selected_pair
         if current is not None and current.nominated and not self._restarting:
@@ -876,11 +912,53 @@ class Agent:
                 return
             # A regular nomination of another pair means the controlling agent's nomination of
             # the current one failed on its side: follow it. Aggressive nominators (Chromium,
-            # RFC 5245 §8.1.1.2) nominate many pairs: keep the highest-priority one.
+            # RFC 5245 §8.1.1.2) nominate many pairs: keep the highest-priority one, unless the
+            # current one is failing. Our own re-nomination (controlling) always wins.
             regular = not self.controlling and pair.peer_checked
-            if not regular and current.priority >= pair.priority:
+            failing = self._consent_misses > 0
+            if not (regular or ours or failing) and current.priority >= pair.priority:
                 return
         self._select(pair, now)
+
+    def _maybe_switch(self, now: float) -> None:
+        """Follow the peer to a new address (NAT rebinding; see the module docstring).
+
+        When the selected pair has missed a consent check and another valid pair has carried an
+        authenticated check from the peer since the selected pair last answered, the controlled
+        agent selects that pair and the controlling agent re-nominates it (a departure from
+        RFC 8445 §8.1.1, as Chromium/libwebrtc does)."""
+        sel = self.selected_pair
+        if (
+            sel is None
+            or not self._consent_misses
+            or self._consent_lost
+            or self._restarting
+            or self._closed
+            or (self.controlling and self._nominating is not None)
+        ):
+            return
+        last_ok = self._consent_last_ok
+        fresh = [
+            p
+            for p in self.checklist.pairs
+            if p is not sel
+            and p.state is PairState.SUCCEEDED
+            and p.valid
+            and p.peer_seen_at is not None
+            and p.peer_seen_at > last_ok
+        ]
+        if not fresh:
+            return
+        best = max(fresh, key=lambda p: p.priority)
+        if self.controlling:
+            best.use_candidate = True
+            self._nominating = best
+            self.checklist.trigger(best)
+            self.stats["renominations"] += 1
+        else:
+            best.nominated = True  # the controlling agent's nomination, at the peer's new address
+            self.stats["pair_switches"] += 1
+            self._select(best, now)
 
     def _select(self, pair: CandidatePair, now: float) -> None:
         self.selected_pair = pair
@@ -1007,6 +1085,7 @@ class Agent:
                         self.stats["consent_timeouts"] += 1
                         if check.pair is self.selected_pair:
                             self._consent_misses += 1
+                            self._maybe_switch(now)
         for tid, gather in list(self._gathers.items()):
             t = gather.transaction.next_timeout()
             if t is not None and t <= now:
@@ -1060,7 +1139,8 @@ class Agent:
         pair = self.selected_pair
         if pair is None or self._consent_lost or self._restarting:
             return
-        if now - self._consent_last_ok >= self.consent_timeout:
+        # The same sum next_timeout() reports: `now - last >= timeout` can miss it by 1 ulp.
+        if now >= self._consent_last_ok + self.consent_timeout:
             # RFC 7675 §5.1: consent expired; stop sending on the pair.
             self._consent_lost = True
             self._send_route = None

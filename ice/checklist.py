@@ -66,6 +66,9 @@ class CandidatePair:
     # The peer sent a check without USE-CANDIDATE on this pair: a later USE-CANDIDATE is regular
     # nomination (RFC 8445 §8.1.1), not aggressive nomination (RFC 5245 §8.1.1.2).
     peer_checked: bool = False
+    # When an authenticated check from the peer last arrived on this pair (RFC 8445 §7.3): the
+    # peer is reachable at `remote_address` now (used to follow a NAT rebinding).
+    peer_seen_at: float | None = None
     # Monotonic insertion counter, a stable tie-break for equal priorities.
     order: int = field(default=0)
 

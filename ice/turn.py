@@ -321,6 +321,10 @@ class TurnClient:
             return False
         if Attr.FINGERPRINT in msg.attributes and not msg.check_fingerprint():
             return True  # RFC 8489 §7.3: a wrong FINGERPRINT means "not STUN"; dropped here
+        if msg.method is Method.BINDING:
+            # Never a TURN transaction: the caller's own (a STUN server that is also the TURN
+            # server answering ICE gathering, RFC 8445 §5.1.1.2); left to it.
+            return False
         if msg.message_class is Class.INDICATION:
             if msg.method is Method.DATA:
                 peer = msg.get_address(Attr.XOR_PEER_ADDRESS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dtls
 from dtls import (
@@ -516,3 +518,45 @@ def test_server_reassembles_fragmented_client_hello() -> None:
     for d in server.datagrams_to_send():
         client.receive(d, 0.0)
     assert run_pair(client, server, clock=clock, until=lambda: both_established(client, server))
+
+
+@settings(max_examples=40)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    loss=st.floats(0.0, 0.4),
+    duplicate=st.floats(0.0, 0.3),
+    reorder=st.floats(0.0, 0.5),
+    mtu=st.integers(160, 1200),
+    suite=st.sampled_from([0xC02B, 0xC02C, 0xCCA9]),
+)
+def test_handshake_completes_under_random_impairment(
+    seed: int, loss: float, duplicate: float, reorder: float, mtu: int, suite: int
+) -> None:
+    imp = dict(loss=loss, duplicate=duplicate, reorder=reorder, reorder_delay=0.03, jitter=0.01)
+    link_ab = Link(Impairment(mtu=mtu, seed=seed, **imp))  # type: ignore[arg-type]
+    link_ba = Link(Impairment(mtu=mtu, seed=seed ^ 0xFFFF, **imp))  # type: ignore[arg-type]
+    client, server = make_pair(mtu=mtu, cipher_suites=[suite], srtp_profiles=(1,))
+    handshake(client, server, link_ab=link_ab, link_ba=link_ba, max_time=3000)
+    assert client.export_keying_material("EXTRACTOR-dtls_srtp", 60) == (
+        server.export_keying_material("EXTRACTOR-dtls_srtp", 60)
+    )
+    assert server.stats.bad_records == client.stats.bad_records == 0
+
+
+def test_server_flight4_timer_doubles_on_virtual_time() -> None:
+    client, server = make_pair(initial_retransmit=0.5)
+    client.start(10.0)
+    server.receive(client.datagrams_to_send()[0], 10.0)
+    client.receive(server.datagrams_to_send()[0], 10.0)
+    server.receive(client.datagrams_to_send()[0], 10.0)
+    first = server.datagrams_to_send()
+    fired = []
+    for _ in range(9):
+        t = server.next_timeout()
+        assert t is not None
+        server.handle_timeout(t - 0.001)  # not yet due: nothing happens
+        assert server.datagrams_to_send() == []
+        server.handle_timeout(t)
+        assert len(server.datagrams_to_send()) == len(first)
+        fired.append(round(t - 10.0, 6))
+    assert fired == [0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 63.5, 123.5, 183.5]

@@ -26,6 +26,21 @@ def _exchange_data(sim: Sim, a: Peer, b: Peer, n: int = 5) -> None:
     assert set(b.app_data) == {b"\x17a%d" % i for i in range(n)}
 
 
+class _ConsentSendTimes:
+    """Records when `peer` sends a new consent check (an `on_step` hook for `Sim.run`)."""
+
+    def __init__(self, peer: Peer) -> None:
+        self.peer = peer
+        self.last = peer.agent.stats["consent_checks_sent"]
+        self.times: list[float] = []
+
+    def watch(self, now: float) -> None:
+        n = self.peer.agent.stats["consent_checks_sent"]
+        if n != self.last:
+            self.last = n
+            self.times.append(now)
+
+
 def _same_selected(a: Peer, b: Peer) -> None:
     pa, pb = a.agent.selected_pair, b.agent.selected_pair
     assert pa is not None and pb is not None
@@ -289,10 +304,15 @@ def test_consent_lost_disconnected_then_failed() -> None:
     assert a.agent.stats["consent_checks_sent"] >= 3
     t0 = sim.clock.now
     net.partition("10.0.0.1", "10.0.0.2")
-    assert sim.run(lambda: a.agent.state is ice.IceState.DISCONNECTED, 20)
-    assert 8.0 <= sim.clock.now - t0 <= 16.0 + 1e-9  # two unanswered consent checks
+    sent = _ConsentSendTimes(a)
+    assert sim.run(lambda: a.agent.state is ice.IceState.DISCONNECTED, 20, on_step=sent.watch)
+    # one consent check unanswered through its retransmissions (0, .5, 1.5, 3.5 s; given up at 4)
+    assert sim.clock.now == pytest.approx(sent.times[0] + 4.0, abs=1e-9)
+    assert 4.0 <= sim.clock.now - t0 <= 10.0 + 1e-9
+    last_ok = a.agent._consent_last_ok
+    assert last_ok < t0
     assert sim.run(lambda: a.agent.state is ice.IceState.FAILED, 40)
-    assert 24.0 <= sim.clock.now - t0 <= 30.0 + 1e-9
+    assert sim.clock.now == pytest.approx(last_ok + 30.0, abs=1e-9)  # RFC 7675 §5.1
     assert sim.run(lambda: b.agent.state is ice.IceState.FAILED, 10)
     assert not a.agent.send(b"\x17late")
     assert a.agent.stats["send_dropped"] == 1

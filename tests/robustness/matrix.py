@@ -55,12 +55,6 @@ class Cell:
         return imp.delay + imp.jitter + (imp.reorder_delay if imp.reorder else 0.0)
 
 
-REBIND_BUG = (
-    "after a NAT rebinding the other peer keeps sending to the dead mapping and fails"
-    " (consent) instead of switching to the new address: transfer never completes"
-)
-
-
 def _imp(**kw: float) -> Impairment:
     kw.setdefault("delay", 0.01)
     return Impairment(**kw)  # type: ignore[arg-type]
@@ -100,9 +94,8 @@ CELLS: list[Cell] = [
         "NAT rebinding of the offerer",
         _imp(seed=14),
         event="rebind-a",
-        bug=REBIND_BUG,
     ),
-    Cell("NAT rebinding of the answerer", _imp(seed=15), event="rebind-b", bug=REBIND_BUG),
+    Cell("NAT rebinding of the answerer", _imp(seed=15), event="rebind-b"),
     Cell(
         "source address change, old mapping kept (offerer)",
         _imp(seed=16),
