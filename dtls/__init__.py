@@ -11,6 +11,7 @@ from .errors import (
     DecodeError,
     DtlsError,
     FingerprintMismatch,
+    HandshakeTimeout,
 )
 from .events import ApplicationData, ConnectionTerminated, Event, HandshakeCompleted, Stats
 from .srtp import SrtpKeys, SrtpProfile, SrtpSession, srtp_keys
@@ -30,6 +31,7 @@ __all__ = [
     "Event",
     "FingerprintMismatch",
     "HandshakeCompleted",
+    "HandshakeTimeout",
     "NamedGroup",
     "SignatureScheme",
     "SrtpKeys",

@@ -44,6 +44,7 @@ from .errors import (
     DecodeError,
     DtlsError,
     FingerprintMismatch,
+    HandshakeTimeout,
 )
 from .events import (
     ApplicationData,
@@ -57,6 +58,16 @@ from .messages import HandshakeType as HT
 from .record import DTLS_1_0, DTLS_1_2, HEADER, HEADER_LEN, MAX_PLAINTEXT, SEQ_MASK, EpochState
 
 MAX_RETRANSMIT = 60.0  # RFC 6347 §4.2.4.1: timer doubles up to at least 60 s
+# RFC 6347 §4.1.1.1: when retransmissions go unanswered, back off to smaller records. After
+# BACKOFF_AFTER unanswered timer retransmissions of one flight, each further one lowers the MTU
+# to the largest rung below the flight's largest datagram: 1200 (the IPv6 minimum 1280 - 48,
+# with room for TURN framing) and 548 (every IPv4 path carries 576 bytes, minus 28 for
+# IPv4+UDP), also the floor. A rung like 1000 would cost each peer another doubled timer period
+# (8 s with the default 1 s timer); both peers may have to back off, one after the other, within
+# `handshake_timeout`.
+MTU_LADDER = (1200, 548)
+MTU_FLOOR = 548
+BACKOFF_AFTER = 2
 MAX_HANDSHAKE_MESSAGE = 1 << 17  # larger handshake messages are refused (memory bound)
 MAX_CLIENT_HELLO = 1 << 14  # a fragmented ClientHello is reassembled up to this size
 MAX_FUTURE_MESSAGES = 16  # handshake messages buffered ahead of the next expected one
@@ -154,14 +165,18 @@ class Connection:
         keylog: Callable[[str], None] | None = None,
         groups: Iterable[int] | None = None,
         extended_master_secret: bool = True,
+        handshake_timeout: float | None = 30.0,
     ) -> None:
         if mtu < 128:
             raise DtlsError("mtu too small")
+        if handshake_timeout is not None and handshake_timeout <= 0:
+            raise DtlsError("handshake_timeout must be positive")
         self.is_client = is_client
         self.certificate = certificate
         self._remote_fingerprints = _normalize_fingerprints(remote_fingerprints)
-        self.mtu = mtu
+        self._mtu = mtu
         self.initial_retransmit = initial_retransmit
+        self.handshake_timeout = handshake_timeout
         suites = tuple(cipher_suites) if cipher_suites is not None else DEFAULT_SUITES
         for s in suites:
             if s not in SUITES:
@@ -193,8 +208,11 @@ class Connection:
         self._transcript = bytearray()
         self._transcript_before = 0  # transcript length before the message being handled
         self._flight: list[_Item] = []
-        self._timer: float | None = None
+        self._timer: float | None = None  # earliest of the retransmit timer and the deadline
         self._timeout = initial_retransmit
+        self._deadline: float | None = None  # handshake give-up time
+        self._unanswered = 0  # timer retransmissions of the current flight
+        self._flight_largest = 0  # largest datagram of the last transmission of the flight
         # first message_seq of the peer flight being received, and of the one our last flight
         # answered (a retransmission of the latter means our flight was lost)
         self._peer_flight_start = -1
@@ -226,6 +244,24 @@ class Connection:
     @property
     def state(self) -> State:
         return self._state
+
+    @property
+    def mtu(self) -> int:
+        """Largest datagram the handshake sends: the constructor's `mtu`, lowered by PMTU
+        back-off (RFC 6347 §4.1.1.1) when retransmissions went unanswered; read-only.
+        `send()` does not fragment: a larger application record still goes out as one datagram.
+        """
+        return self._mtu
+
+    @property
+    def payload_mtu(self) -> int:
+        """Largest `send()` payload whose record fits one datagram of `mtu` bytes.
+
+        `mtu` minus the record header and the AEAD overhead of the negotiated suite (before the
+        handshake completes: of the largest one, AES-GCM's 8-byte nonce and 16-byte tag).
+        """
+        w = self._app_write
+        return self._mtu - HEADER_LEN - (w.overhead if w is not None else 24)
 
     @property
     def cipher_suite(self) -> int | None:
@@ -270,11 +306,21 @@ class Connection:
         return self._ems
 
     def start(self, now: float) -> None:
-        """Client: send the ClientHello (flight 1). Server: nothing (it waits for one)."""
-        if not self.is_client or self._state is not State.INIT:
+        """Start the handshake clock (`handshake_timeout`); the client sends its ClientHello.
+
+        A server only waits for a ClientHello; one never started starts its clock at its first
+        flight.
+        """
+        if not self.is_client:
+            if self._state in _HANDSHAKING and self._deadline is None:
+                self._start_deadline(now)
+                self._set_timer(self._timer)
+            return
+        if self._state is not State.INIT:
             return
         self.client_random = os.urandom(32)
         self._state = State.CLIENT_WAIT_SERVER_HELLO
+        self._start_deadline(now)
         self._send_client_hello(b"", now)
 
     def send(self, data: bytes) -> None:
@@ -297,6 +343,7 @@ class Connection:
             self._send_alert(AlertLevel.WARNING, AlertDescription.close_notify)
         self._state = State.CLOSED
         self._timer = None
+        self._deadline = None
 
     def export_keying_material(
         self, label: str | bytes, length: int, context: bytes | None = None
@@ -327,16 +374,34 @@ class Connection:
         return self._events.popleft() if self._events else None
 
     def handle_timeout(self, now: float) -> None:
-        """RFC 6347 §4.2.4: on expiry retransmit the flight and double the timer (max 60 s)."""
+        """RFC 6347 §4.2.4: on expiry retransmit the flight and double the timer (max 60 s).
+
+        After `BACKOFF_AFTER` unanswered retransmissions the flight is re-fragmented to a
+        smaller MTU (RFC 6347 §4.1.1.1); past the deadline the handshake fails with
+        `HandshakeTimeout`.
+        """
         if self._timer is None or now < self._timer:
             return
-        if self._state not in _HANDSHAKING or not self._flight:
+        if self._state not in _HANDSHAKING:
             self._timer = None
             return
+        deadline = self._deadline
+        if deadline is not None and now >= deadline:
+            self._fail(
+                HandshakeTimeout(f"handshake not complete after {self.handshake_timeout} s"),
+                send_alert=False,  # as OpenSSL: the peer is probably unreachable
+            )
+            return
+        if not self._flight:
+            self._timer = deadline
+            return
+        self._unanswered += 1
+        if self._unanswered > BACKOFF_AFTER:
+            self._back_off_mtu()
         self._transmit_flight()
         self.stats.retransmissions += 1
         self._timeout = min(self._timeout * 2, MAX_RETRANSMIT)
-        self._timer = now + self._timeout
+        self._set_timer(now + self._timeout)
 
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram (it may hold several records)."""
@@ -480,15 +545,36 @@ class Connection:
             raise AlertReceived(description, "received from peer")
         # other warnings (e.g. no_renegotiation) are only counted
 
-    def _fail(self, exc: AlertError, *, send_alert: bool) -> None:
-        if send_alert:
+    def _fail(self, exc: DtlsError, *, send_alert: bool) -> None:
+        if send_alert and isinstance(exc, AlertError):
             self._send_alert(AlertLevel.FATAL, exc.description)
         self._state = State.FAILED
         self._timer = None
+        self._deadline = None
         self._flight = []
         self._events.append(ConnectionTerminated(exc))
 
     # --- flights ---
+
+    def _start_deadline(self, now: float) -> None:
+        if self.handshake_timeout is not None:
+            self._deadline = now + self.handshake_timeout
+
+    def _set_timer(self, retransmit_at: float | None) -> None:
+        """Arm the timer at the earlier of the retransmission and the handshake deadline."""
+        deadline = self._deadline
+        if retransmit_at is None or (deadline is not None and deadline < retransmit_at):
+            self._timer = deadline
+        else:
+            self._timer = retransmit_at
+
+    def _back_off_mtu(self) -> None:
+        """RFC 6347 §4.1.1.1: step down to the largest rung below the datagrams that went
+        unanswered, never below the floor (a flight that already fits changes nothing)."""
+        lower = next((r for r in MTU_LADDER if r < self._flight_largest), None)
+        if lower is not None and lower >= MTU_FLOOR:
+            self._mtu = lower
+            self.stats.pmtu_backoffs += 1
 
     def _hs_item(self, msg_type: int, body: bytes, epoch: int = 0) -> _Item:
         """Assign the next message_seq and add the message to the transcript."""
@@ -501,12 +587,19 @@ class Connection:
         self._flight = items
         self._peer_flight_first_seq = self._peer_flight_start
         self._timeout = self.initial_retransmit
+        self._unanswered = 0
         self._transmit_flight()
-        self._timer = None if final else now + self._timeout
+        if final:
+            self._timer = None
+            return
+        if self._deadline is None:
+            self._start_deadline(now)  # a server that was never start()ed
+        self._set_timer(now + self._timeout)
 
     def _transmit_flight(self) -> None:
         """Fragment the flight's messages to the MTU and pack records into datagrams."""
-        mtu = self.mtu
+        mtu = self._mtu
+        first = len(self._out)
         cur = bytearray()
         for ct, epoch, msg_type, seq, body in self._flight:
             w = self._write[epoch]
@@ -534,6 +627,7 @@ class Connection:
                     break
         if cur:
             self._out.append(bytes(cur))
+        self._flight_largest = max(map(len, self._out[first:]), default=0)
 
     def _retransmit_on_peer_retransmission(self) -> None:
         """RFC 6347 §4.2.4: a retransmitted peer flight means ours was lost; resend it."""
@@ -584,6 +678,7 @@ class Connection:
         ):
             self.stats.malformed += 1  # fragment disagrees with earlier ones: drop it
             return
+        self._unanswered = 0  # part of the peer's next flight: ours got through at this MTU
         partial.add(frag.offset, frag.body)
 
     def _process_messages(self, now: float) -> None:
@@ -668,6 +763,7 @@ class Connection:
 
     def _complete(self) -> None:
         self._state = State.ESTABLISHED
+        self._deadline = None
         self._app_write = self._write[1]
         self._app_read = self._read[1]
         self._write_epoch = 1

@@ -42,6 +42,10 @@ class DtlsError(Exception):
     """Base error of the dtls package."""
 
 
+class HandshakeTimeout(DtlsError):
+    """The handshake did not complete within `handshake_timeout` seconds (no alert is sent)."""
+
+
 class AlertError(DtlsError):
     """A fatal condition with the TLS alert code (`description`) to send or that was received."""
 

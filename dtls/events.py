@@ -41,6 +41,7 @@ class Stats:
     future_epoch_buffered: int = 0
     early_data_buffered: int = 0
     retransmissions: int = 0  # flights sent again (timer or peer retransmission)
+    pmtu_backoffs: int = 0  # handshake MTU reductions (RFC 6347 §4.1.1.1)
     alerts_sent: int = 0
     alerts_received: int = 0
     renegotiations_refused: int = 0

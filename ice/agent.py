@@ -24,9 +24,27 @@ had an authenticated check from the peer since the selected pair last answered, 
 This departs from RFC 8445 §8.1.1, which forbids nominating a second pair for a component
 without an ICE restart; Chromium/libwebrtc switches its selected connection the same way (its
 controlling side re-nominates, its controlled side follows the newest nomination or a writable
-connection). Data keeps flowing: at most the datagrams sent to the dead address are lost, which
-SCTP retransmits. The agent whose own mapping changed needs nothing: responses and the peer's
-traffic still reach its socket.
+connection). Data keeps flowing: at most the datagrams sent to the dead address, and those
+arriving from the peer's new address before its first authenticated check from there (see
+below), are lost, which SCTP retransmits. The agent whose own mapping changed needs nothing:
+responses and the peer's traffic still reach its socket.
+
+Application data is accepted only from a proven source: `receive()` returns non-STUN datagrams
+(and payloads unwrapped from TURN) only when their (socket, relay, remote address) is a candidate
+pair the peer has proven, by an authenticated check received on it (RFC 8445 §7.3) or a
+successful response to our check on it (§7.2.5). Anything else is dropped and counted in
+`stats["data_from_unknown_source"]`, as browsers do: an off-path host cannot inject DTLS. The
+peer may start DTLS as soon as its own check succeeds, before ours does; its authenticated
+request has already proven that pair. The lookup is one dict probe per datagram. After an ICE
+restart the old selected pair stays proven until a new pair is selected.
+
+Peer-reflexive remote candidates are bounded (`max_prflx_remote`, half the pair limit by
+default): any authenticated check creates one, and a captured check can be replayed from any
+number of addresses (STUN has no replay protection). RFC 8445 §6.1.2.5 limits the pairs; this is
+the candidate-side equivalent. When full, the least recently checked prflx candidate that is not
+in the selected, the nominating or a nominated/succeeded pair is evicted with its pairs
+(`stats["prflx_remote_evicted"]`); if every one is in use the new one is refused
+(`stats["prflx_remote_refused"]`).
 """
 
 from __future__ import annotations
@@ -49,7 +67,15 @@ from .candidates import (
     local_preference,
     normalize_address,
 )
-from .checklist import DEFAULT_MAX_PAIRS, CandidatePair, CheckList, LocalCandidate, PairState
+from .checklist import (
+    DEFAULT_MAX_PAIRS,
+    CandidatePair,
+    CheckList,
+    LocalCandidate,
+    PairKey,
+    PairState,
+    pair_key,
+)
 from .events import (
     CandidateGathered,
     Event,
@@ -153,6 +179,7 @@ class Agent:
         disconnected_misses: int = DISCONNECTED_MISSES,
         nomination_delay: float = NOMINATION_DELAY,
         relay_only: bool = False,
+        max_prflx_remote: int | None = None,
     ) -> None:
         self._rng = rng if rng is not None else random.Random()
         self.controlling = controlling
@@ -187,6 +214,14 @@ class Agent:
         self._remote_by_address: dict[Address, sdp.Candidate] = {}
         self._bases: list[Address] = []
         self.checklist = CheckList(max_pairs)
+        self.checklist.on_remove = self._on_pair_removed
+        # Peer-reflexive remote candidates, least recently checked first (see the module docstring).
+        self.max_prflx_remote = (
+            max_prflx_remote if max_prflx_remote is not None else max(1, max_pairs // 2)
+        )
+        self._prflx_remote: dict[Address, sdp.Candidate] = {}
+        # Pair keys (socket, relay server, remote address) the peer has proven: data sources.
+        self._proven: dict[PairKey, CandidatePair] = {}
 
         self._checks: dict[bytes, _Check] = {}
         self._gathers: dict[bytes, _Gather] = {}
@@ -272,6 +307,7 @@ class Agent:
                 return
             # RFC 8445 §7.3.1.3: a signalled candidate replaces the prflx one learned earlier.
             self.remote_candidates.remove(existing)
+            self._prflx_remote.pop(address, None)
             for p in self.checklist.pairs:
                 if p.remote is existing:
                     p.remote = candidate
@@ -296,7 +332,11 @@ class Agent:
                 del self._checks[tid]
         self.remote_candidates.clear()
         self._remote_by_address.clear()
+        self._prflx_remote.clear()
         self.checklist.clear()
+        # The old selected pair keeps carrying data (both ways) until a new one is selected.
+        sel = self.selected_pair
+        self._proven = {k: p for k, p in self._proven.items() if p is sel and sel is not None}
         for tid in [t for t, c in self._checks.items() if not c.consent]:
             del self._checks[tid]
         self._remote_end_of_candidates = False
@@ -440,7 +480,8 @@ class Agent:
     ) -> bytes | None:
         """Feed one datagram from `addr` received on the socket bound to `local`.
 
-        Returns application data (anything that is not STUN, RFC 7983) for the caller, or None.
+        Returns application data (anything that is not STUN, RFC 7983) for the caller, or None;
+        data from a source no proven pair covers is dropped (see the module docstring).
         """
         if not data:
             return None
@@ -448,12 +489,31 @@ class Agent:
         if first > 3:  # RFC 7983: only 0..3 is STUN; everything else goes up untouched
             if 64 <= first <= 79 and self._turn_servers:  # TURN ChannelData (RFC 8656 §12)
                 return self._receive_turn(data, addr, now, local)
-            return data
+            if (local, None, addr) in self._proven:
+                return data
+            return self._data_slow_path(data, addr, local)
         if self._closed:
             return None
         if self._turn_servers and _norm(addr) in self._turn_servers:
             return self._receive_turn(data, addr, now, local)
         self._receive_stun(data, addr, now, local)
+        return None
+
+    def _data_slow_path(
+        self, data: bytes, addr: tuple[str, int], local: tuple[str, int] | None
+    ) -> bytes | None:
+        """Direct data whose raw (local, addr) is not a proven key: normalise the addresses (or
+        guess the socket when `local` is None) and look again; drop it if still unknown."""
+        source = _norm(addr)
+        if source is not None:
+            if local is not None:
+                base = _norm(local)
+            else:
+                host = self._local_for(None, source)
+                base = host.base if host is not None else None
+            if base is not None and (base, None, source) in self._proven:
+                return data
+        self.stats["data_from_unknown_source"] += 1
         return None
 
     def _receive_stun(
@@ -493,13 +553,13 @@ class Agent:
         if key is None:
             self.stats["turn_unknown_server"] += 1
             if data[0] > 3:
-                return data
+                return self._data_slow_path(data, addr, local)
             self._receive_stun(data, addr, now, local)
             return None
         client = self._turn[key]
         if not client.receive(data, now):
             if data[0] > 3:
-                return data
+                return self._data_slow_path(data, addr, local)
             # Not the client's (a Binding message: a STUN server may also be a TURN server).
             self._receive_stun(data, addr, now, local)
             return None
@@ -540,7 +600,10 @@ class Agent:
                         continue
                     self._handle_stun(msg, peer, base, now, relay)
                 elif payload:
-                    app = payload
+                    if (base, server, peer) in self._proven:
+                        app = payload
+                    else:
+                        self.stats["data_from_unknown_source"] += 1
         return app
 
     def _relay_candidate(self, key: tuple[Address, Address]) -> LocalCandidate | None:
@@ -675,7 +738,12 @@ class Agent:
 
         # RFC 8445 §7.3.1.3: an unknown source is a peer-reflexive remote candidate.
         remote = self._remote_by_address.get(source)
+        if remote is not None and remote.type == "prflx" and source in self._prflx_remote:
+            self._prflx_remote[source] = self._prflx_remote.pop(source)  # recently checked
         if remote is None:
+            if not self._make_room_for_prflx():
+                self.stats["prflx_remote_refused"] += 1
+                return
             remote = sdp.Candidate(
                 foundation=f"p{self._rng.getrandbits(32)}",
                 component=1,
@@ -687,6 +755,7 @@ class Agent:
             )
             self.remote_candidates.append(remote)
             self._remote_by_address[source] = remote
+            self._prflx_remote[source] = remote
             self.stats["prflx_remote_learned"] += 1
             for lc in self.local_candidates:
                 if lc is not local:
@@ -697,6 +766,7 @@ class Agent:
             pair = self.checklist.find(local, source)
             if pair is None:
                 return
+        self._prove(pair)  # RFC 8445 §7.3: the peer's authenticated check came over this pair
         if self._checks_started_at is None:
             self._checks_started_at = now
         pair.peer_seen_at = now
@@ -727,6 +797,45 @@ class Agent:
                 if c.pair is pair and not c.consent and not c.use_candidate:
                     c.cancelled = True
         self.checklist.trigger(pair)
+
+    def _make_room_for_prflx(self) -> bool:
+        """Evict the least recently checked prflx remote candidate not in use, if at the limit;
+        False if every one is in use (see the module docstring)."""
+        if len(self._prflx_remote) < self.max_prflx_remote:
+            return True
+        in_use: set[Address] = set()
+        for p in self.checklist.pairs:
+            if p.nominated or p.state is PairState.SUCCEEDED or p is self._nominating:
+                in_use.add(p.remote_address)
+        if self.selected_pair is not None:
+            in_use.add(self.selected_pair.remote_address)
+        for address in self._prflx_remote:
+            if address not in in_use:
+                self._evict_prflx(address)
+                return True
+        return False
+
+    def _evict_prflx(self, address: Address) -> None:
+        remote = self._prflx_remote.pop(address)
+        self._remote_by_address.pop(address, None)
+        self.remote_candidates.remove(remote)
+        gone = [p for p in self.checklist.pairs if p.remote_address == address]
+        for p in gone:
+            self.checklist.remove(p)
+        for tid in [t for t, c in self._checks.items() if c.pair in gone]:
+            del self._checks[tid]
+        self.stats["prflx_remote_evicted"] += 1
+
+    def _prove(self, pair: CandidatePair) -> None:
+        # Only pairs of the check list: a late response for a pruned pair proves nothing lasting.
+        if self.checklist.contains(pair):
+            self._proven[pair_key(pair.local, pair.remote_address)] = pair
+
+    def _on_pair_removed(self, pair: CandidatePair) -> None:
+        """CheckList callback: a pruned or evicted pair is no longer a data source."""
+        key = pair_key(pair.local, pair.remote_address)
+        if self._proven.get(key) is pair and pair is not self.selected_pair:
+            del self._proven[key]
 
     def _reply(self, msg: Message, local: LocalCandidate, dest: Address) -> None:
         data = msg.encode(integrity_key=self._local_key)
@@ -866,6 +975,7 @@ class Agent:
         self, pair: CandidatePair, check: _Check, mapped: Address, now: float
     ) -> None:
         pair.state = PairState.SUCCEEDED
+        self._prove(pair)  # RFC 8445 §7.2.5: an authenticated response from the remote address
         # RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive local candidate.
         valid_local = None
         for lc in self.local_candidates:
@@ -961,7 +1071,10 @@ class Agent:
             self._select(best, now)
 
     def _select(self, pair: CandidatePair, now: float) -> None:
+        old = self.selected_pair
         self.selected_pair = pair
+        if old is not None and old is not pair and not self.checklist.contains(old):
+            self._on_pair_removed(old)  # the pre-restart pair: no longer a data source
         self._send_route = None
         self._restarting = False
         self._consent_last_ok = now
@@ -1259,7 +1372,8 @@ class Agent:
 
     def close(self) -> None:
         """Stop checks, consent and gathering; deallocate TURN (flush `datagrams_to_send()` once
-        more). STUN is ignored afterwards; other datagrams still pass through `receive()`."""
+        more). STUN is ignored afterwards; data from proven pairs still passes through `receive()`
+        (e.g. the peer's DTLS close_notify)."""
         if self._closed:
             return
         self._closed = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sdp
@@ -11,6 +12,7 @@ import sdp
 from .candidates import pair_priority
 
 Address = tuple[str, int]
+PairKey = tuple[Address, Address | None, Address]
 
 # RFC 8445 §6.1.2.5: the check-list size limit MUST be configurable; 100 by default.
 DEFAULT_MAX_PAIRS = 100
@@ -99,9 +101,7 @@ class CandidatePair:
         )
 
 
-def pair_key(
-    local: LocalCandidate, remote_address: Address
-) -> tuple[Address, Address | None, Address]:
+def pair_key(local: LocalCandidate, remote_address: Address) -> PairKey:
     """Redundancy key (RFC 8445 §6.1.2.4): same local base (and relay) and same remote address."""
     return (local.base, local.relay_server, remote_address)
 
@@ -110,14 +110,16 @@ class CheckList:
     """The (single data stream, single component) check list of an agent.
 
     Pairs are kept sorted by descending priority; `triggered` is the FIFO triggered-check queue
-    (RFC 8445 §6.1.4.1).
+    (RFC 8445 §6.1.4.1). `on_remove` is called with every pair `remove()` drops (pruning
+    included), not on `clear()`.
     """
 
     def __init__(self, max_pairs: int = DEFAULT_MAX_PAIRS) -> None:
         self.max_pairs = max_pairs
         self.pairs: list[CandidatePair] = []
         self.triggered: deque[CandidatePair] = deque()
-        self._by_key: dict[tuple[Address, Address | None, Address], CandidatePair] = {}
+        self.on_remove: Callable[[CandidatePair], None] | None = None
+        self._by_key: dict[PairKey, CandidatePair] = {}
         self._counter = 0
 
     def __len__(self) -> int:
@@ -172,6 +174,8 @@ class CheckList:
             self.triggered.remove(pair)
         except ValueError:
             pass
+        if self.on_remove is not None:
+            self.on_remove(pair)
 
     def sort(self) -> None:
         self.pairs.sort(key=lambda p: (-p.priority, p.order))
@@ -220,6 +224,10 @@ class CheckList:
         if frozen is not None:
             frozen.state = PairState.WAITING
         return frozen
+
+    def contains(self, pair: CandidatePair) -> bool:
+        """Whether `pair` itself (not just an equal-keyed pair) is in the list."""
+        return self._contains(pair)
 
     def _contains(self, pair: CandidatePair) -> bool:
         return self._by_key.get(pair_key(pair.local, pair.remote_address)) is pair

@@ -66,7 +66,7 @@ def handshake(
 
 
 def events(conn: Connection) -> list[object]:
-    out = []
+    out: list[object] = []
     while (ev := conn.next_event()) is not None:
         out.append(ev)
     return out

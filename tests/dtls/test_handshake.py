@@ -184,7 +184,7 @@ def test_out_of_order_and_duplicate_fragments() -> None:
 
 
 def test_retransmit_timer_doubles_to_60s_on_virtual_time() -> None:
-    client, _server = make_pair(initial_retransmit=1.0)
+    client, _server = make_pair(initial_retransmit=1.0, handshake_timeout=None)
     clock = VirtualClock()
     client.start(clock.now)
     assert len(client.datagrams_to_send()) == 1
@@ -535,7 +535,9 @@ def test_handshake_completes_under_random_impairment(
     imp = dict(loss=loss, duplicate=duplicate, reorder=reorder, reorder_delay=0.03, jitter=0.01)
     link_ab = Link(Impairment(mtu=mtu, seed=seed, **imp))  # type: ignore[arg-type]
     link_ba = Link(Impairment(mtu=mtu, seed=seed ^ 0xFFFF, **imp))  # type: ignore[arg-type]
-    client, server = make_pair(mtu=mtu, cipher_suites=[suite], srtp_profiles=(1,))
+    client, server = make_pair(
+        mtu=mtu, cipher_suites=[suite], srtp_profiles=(1,), handshake_timeout=None
+    )  # heavy loss may need minutes: no give-up here (see test_pmtu_timeout.py)
     handshake(client, server, link_ab=link_ab, link_ba=link_ba, max_time=3000)
     assert client.export_keying_material("EXTRACTOR-dtls_srtp", 60) == (
         server.export_keying_material("EXTRACTOR-dtls_srtp", 60)
@@ -544,19 +546,25 @@ def test_handshake_completes_under_random_impairment(
 
 
 def test_server_flight4_timer_doubles_on_virtual_time() -> None:
-    client, server = make_pair(initial_retransmit=0.5)
+    client, server = make_pair(initial_retransmit=0.5, handshake_timeout=None)
     client.start(10.0)
     server.receive(client.datagrams_to_send()[0], 10.0)
     client.receive(server.datagrams_to_send()[0], 10.0)
     server.receive(client.datagrams_to_send()[0], 10.0)
     first = server.datagrams_to_send()
+    assert max(map(len, first)) > 548
     fired = []
-    for _ in range(9):
+    for i in range(9):
         t = server.next_timeout()
         assert t is not None
         server.handle_timeout(t - 0.001)  # not yet due: nothing happens
         assert server.datagrams_to_send() == []
         server.handle_timeout(t)
-        assert len(server.datagrams_to_send()) == len(first)
+        again = server.datagrams_to_send()
+        if i < 2:
+            assert [len(d) for d in again] == [len(d) for d in first]
+        else:  # RFC 6347 §4.1.1.1: 2 unanswered retransmissions -> re-fragmented to 548
+            assert len(again) > len(first) and max(map(len, again)) <= 548
         fired.append(round(t - 10.0, 6))
     assert fired == [0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 63.5, 123.5, 183.5]
+    assert server.mtu == 548 and server.stats.pmtu_backoffs == 1

@@ -422,12 +422,14 @@ def test_close() -> None:
     assert a.agent.receive(b"\x00\x01", ("10.0.0.2", 6000), sim.clock.now) is None
 
 
-def test_application_data_passthrough_first_byte() -> None:
+def test_application_data_from_unproven_source_dropped() -> None:
+    """Non-STUN data needs a proven pair (tests/ice/test_data_source.py has the rest)."""
     agent = ice.Agent(controlling=True)
     for first in (20, 63, 128, 191, 64, 255):
         data = bytes([first]) + b"payload"
-        assert agent.receive(data, ("10.0.0.2", 1), 0.0) == data
+        assert agent.receive(data, ("10.0.0.2", 1), 0.0) is None
     assert agent.receive(b"", ("10.0.0.2", 1), 0.0) is None
+    assert agent.stats["data_from_unknown_source"] == 6
 
 
 def test_restart_after_consent_failure_reconnects() -> None:
