@@ -13,8 +13,6 @@ import os
 import random
 import struct
 
-import pytest
-
 import dtls
 import sctp
 from ice.stun import Attr, Class, Message, Method
