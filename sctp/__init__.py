@@ -6,9 +6,12 @@ Implemented: RFC 9260 packet/chunk formats (§3), handshake with HMAC-signed, ti
 state cookie (§5.1), INIT collision (§5.2.1, §5.2.4 actions B/D), verification tags (§8.5,
 §8.5.1), data transfer with TSN/SACK bookkeeping, delayed SACK (§6.2), RTO (§6.3), bundling and
 fragmentation (§6.9, §6.10), congestion control with slow start, congestion avoidance, fast
-retransmit/fast recovery (§7.2), heartbeats and path failure (§8.1-§8.3), graceful SHUTDOWN and
-ABORT (§9); PR-SCTP FORWARD TSN (RFC 3758); outgoing/incoming SSN reset (RFC 6525 §5.1.2,
-§5.2.2); zero checksum (RFC 9653); DCEP (RFC 8832); PPIDs and channel close (RFC 8831).
+retransmit/fast recovery (§7.2) with spurious fast retransmit undo (RFC 3708), heartbeats and
+path failure (§8.1-§8.3), graceful SHUTDOWN and ABORT (§9); path MTU changes at any time (§7.3,
+`set_max_packet_size`), an optional cap on timer back-off and time-based path failure
+(`max_backoff`, `failure_timeout`); PR-SCTP FORWARD TSN (RFC 3758); outgoing/incoming SSN reset
+(RFC 6525 §5.1.2, §5.2.2); zero checksum (RFC 9653); DCEP (RFC 8832); PPIDs and channel close
+(RFC 8831).
 Not implemented: association restart (§5.2.4 actions A/C), Max.Burst (§6.1 D), multi-homing,
 ECN, AUTH (RFC 4895), I-DATA (RFC 8260), SSN/TSN reset and add-streams requests (denied).
 """

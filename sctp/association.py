@@ -14,12 +14,18 @@ import os
 import random
 import struct
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import crc32c
+
 from . import dcep
 from .chunks import (
+    CHECKSUM,
+    CHUNK_HEADER,
+    COMMON_HEADER,
     COMMON_HEADER_SIZE,
     DATA_HEADER,
     FLAG_BEGIN,
@@ -56,6 +62,7 @@ from .chunks import (
     ShutdownCompleteChunk,
     SsnTsnResetRequest,
     UnknownChunk,
+    compute_checksum,
     decode_packet,
     encode_packet,
     encode_tlv,
@@ -96,6 +103,7 @@ MAX_OUT_OF_ORDER = 1 << 14  # nor more than this many TSNs above the cumulative 
 MAX_DUPS_REPORTED = 32
 MAX_GAPS_REPORTED = 128
 MAX_OUTSTANDING_CHUNKS = 1 << 15
+MAX_DUPTHRESH = 16  # cap of the reordering-adapted miss threshold (RFC 9260 §7.2.4 uses 3)
 DEFAULT_SEND_BUFFER = 64 << 20
 
 _TSN_MOD = 1 << 32
@@ -152,6 +160,7 @@ class AssociationStats:
     invalid_stream: int = 0
     data_chunks_sent: int = 0
     retransmissions: int = 0
+    spurious_retransmits: int = 0
     fast_retransmits: int = 0
     t3_expirations: int = 0
     abandoned_messages: int = 0
@@ -390,6 +399,8 @@ class Association:
         zero_checksum: bool = True,
         max_send_buffer: int = DEFAULT_SEND_BUFFER,
         max_packet_size: int = PACKET_BUDGET,
+        max_backoff: float | None = None,
+        failure_timeout: float | None = None,
     ) -> None:
         self.is_client = is_client
         self.local_port = local_port
@@ -399,11 +410,16 @@ class Association:
         self.rto_initial = rto_initial
         self.rto_min = rto_min
         self.rto_max = rto_max
-        if not 256 <= max_packet_size <= 65535:
-            raise ValueError("max_packet_size out of range")
-        self._mtu = max_packet_size  # whole SCTP packet incl. common header (the PMTU budget)
-        self._chunk_budget = max_packet_size - COMMON_HEADER_SIZE
-        self._max_fragment = self._chunk_budget - 16
+        if max_backoff is not None and max_backoff <= 0:
+            raise ValueError("max_backoff must be positive")
+        if failure_timeout is not None and failure_timeout <= 0:
+            raise ValueError("failure_timeout must be positive")
+        # cap on a backed-off timer (T1, T2, T3-rtx, heartbeat); None = RTO.Max (RFC 9260 §6.3.3)
+        self.max_backoff = max_backoff
+        # path failure measured in time instead of Association.Max.Retrans (RFC 9260 §8.2)
+        self.failure_timeout = failure_timeout
+        self._mtu = self._chunk_budget = self._max_fragment = 0
+        self._set_mtu(max_packet_size)
         self.stats = AssociationStats()
         self.state = State.CLOSED
         self._now = 0.0
@@ -453,15 +469,21 @@ class Association:
         self._cwnd = min(4 * self._mtu, max(2 * self._mtu, 4380))  # RFC 9260 §7.2.1
         self._ssthresh = 1 << 30
         self._pba = 0  # partial_bytes_acked
+        self._cwnd_full = False  # the last transmission stopped at cwnd (RFC 7661 cwnd-limited)
         self._fast_recovery = False
         self._recover_tsn = 0
+        self._dupthresh = 3  # miss indications that trigger fast retransmit (RFC 9260 §7.2.4)
+        self._undo: tuple[int, int] | None = None  # cwnd, ssthresh before the last reduction
+        self._frtx: dict[int, _OutChunk] = {}  # fast-retransmitted chunks by wire TSN
         self._peer_rwnd = 0
         self._rto = rto_initial
+        self._rto_base = rto_initial  # RTO before any back-off (RFC 9260 §6.3.1)
         self._srtt: float | None = None
         self._rttvar = 0.0
         self._rtt_chunk: _OutChunk | None = None
         self._t3_at: float | None = None
         self._error_count = 0
+        self._error_since = 0.0  # first timer expiry of the current error streak
         self._forward_tsn_due = False
         self._last_data_sent = 0.0
 
@@ -469,19 +491,30 @@ class Association:
         self._rwnd_max = receive_window
         self._rx_cum = 0
         self._rx_above: set[int] = set()
-        self._gap_cache: tuple[int, int, list[tuple[int, int]]] = (-1, 0, [])
+        # gap blocks of the last SACK, extended in place while only TSNs above `_gap_top` arrive
+        self._gaps: list[tuple[int, int]] = []
+        self._gap_cum = -1  # cumulative TSN the cached blocks are relative to (-1: invalid)
+        self._gap_top = 0
+        self._gap_full = False  # the cached list hit its size limit
+        self._gap_new: list[int] = []
         self._rx_max = 0
         self._dups: list[int] = []
         self._sack_due = False
         self._sack_immediate = False
         self._sack_at: float | None = None
         self._data_packets_unacked = 0
+        self._sack_burst = False  # a SACK went out mid-batch since the last drain
         self._frags: dict[int, tuple[int, int, int, int, bytes]] = {}
         self._in_ssn: dict[int, int] = {}
         self._in_pending: dict[int, dict[int, tuple[int, bytes]]] = {}
         self._rx_bytes = 0  # bytes held in reassembly / ordering queues
         self._event_bytes = 0  # bytes of MessageReceived events not yet drained
         self._partial: dict[int, bytes] = {}  # deprecated partial PPIDs 52/54
+
+        # common header for packets to the peer (rebuilt when the peer's tag changes)
+        self._hdr_tag = -1
+        self._hdr = b""
+        self._hdr_crc = 0
 
         # control chunks to bundle into the next packet
         self._ctrl: list[bytes] = []
@@ -523,6 +556,17 @@ class Association:
     def set_remote_max_message_size(self, n: int) -> None:
         """Remote a=max-message-size (RFC 8841 §6); 0 means no limit."""
         self._remote_mms = n
+
+    def set_max_packet_size(self, n: int) -> None:
+        """Set the path MTU budget: the largest SCTP packet incl. common header (RFC 9260 §7.3).
+
+        Callable at any time. Packets already built keep their size and DATA already
+        fragmented keeps its TSNs (RFC 9260 §7.3); later packing and fragmentation use `n`.
+        """
+        self._set_mtu(n)
+        if self._next_tsn == self._local_initial_tsn + _TSN_MOD:
+            # nothing sent yet: initial cwnd from the new MTU (RFC 9260 §7.2.1)
+            self._cwnd = min(4 * n, max(2 * n, 4380))
 
     def open_channel(
         self,
@@ -643,6 +687,8 @@ class Association:
         """Feed one SCTP packet (the payload of one DTLS record)."""
         self._now = now
         self.stats.packets_received += 1
+        if self.state in _DATA_STATES and self._receive_fast(packet, now):
+            return
         try:
             pkt = decode_packet(packet, allow_zero_checksum=self._zero_checksum_local)
         except ChecksumError:
@@ -662,6 +708,101 @@ class Association:
             return
         self._process_chunks(pkt, now)
 
+    def _receive_fast(self, packet: bytes, now: float) -> bool:
+        """A packet holding only DATA and SACK chunks, parsed in place (no chunk objects).
+
+        Returns False, having changed nothing, for anything else (the generic path decides)."""
+        n = len(packet)
+        if n < 16 or type(packet) is not bytes:
+            return False
+        src, dst, vtag, checksum = _HEADER.unpack_from(packet)
+        if vtag != self._local_vtag or dst != self.local_port or src != self.remote_port:
+            return False
+        if not (checksum == _ZERO4 and self._zero_checksum_local) and (
+            CHECKSUM.unpack(checksum)[0] != compute_checksum(packet)
+        ):
+            return False  # (counted by the generic path)
+        unpack_hdr = _CHUNK_HEADER_UNPACK
+        ctype, flags, length = unpack_hdr(packet, 12)
+        if length >= 16 and 0 <= n - 12 - length <= (-length & 3):
+            # one chunk (the common case): DATA or SACK
+            if ctype == 0:
+                if self._sack_immediate and self._sack_due:
+                    self._emit([self._sack_chunk()])
+                    self._sack_burst = True
+                tsn, sid, ssn, ppid = _DATA_FIELDS.unpack_from(packet, 16)
+                if self._on_data(flags, tsn, sid, ssn, ppid, packet[28 : 12 + length]):
+                    if self.state is State.ESTABLISHED:
+                        # _after_packet(True, now) for the common state, inlined
+                        self._data_packets_unacked += 1
+                        if self._data_packets_unacked >= 2:
+                            self._sack_immediate = True  # RFC 9260 §6.2
+                        elif self._sack_at is None and self._sack_due:
+                            self._sack_at = now + SACK_DELAY
+                    else:
+                        self._after_packet(True, now)
+                return True
+            if ctype == 3:
+                cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, 16)
+                if length < 16 + 4 * (ngaps + ndups):
+                    return False
+                gaps: Sequence[tuple[int, int]] = ()
+                if ngaps:
+                    gaps = [_GAP.unpack_from(packet, 28 + 4 * i) for i in range(ngaps)]
+                dups: Sequence[int] = ()
+                if ndups:
+                    base = 28 + 4 * ngaps
+                    dups = [U32.unpack_from(packet, base + 4 * i)[0] for i in range(ndups)]
+                self._on_sack(cum, a_rwnd, gaps, now, dups)
+                if self.state is not State.ESTABLISHED:
+                    self._after_packet(False, now)
+                return True
+            return False
+        # validate every chunk header first, exactly as decode_chunks would (RFC 9260 §3.2)
+        items: list[tuple[int, int, int]] = []
+        off = 12
+        while off < n:
+            if n - off < 4:
+                return False
+            ctype, flags, length = unpack_hdr(packet, off)
+            if length < 16 or off + length > n:
+                return False
+            if ctype == 3:
+                ngaps, ndups = _SACK_COUNTS.unpack_from(packet, off + 12)
+                if length < 16 + 4 * (ngaps + ndups):
+                    return False
+            elif ctype != 0:
+                return False
+            items.append((ctype, flags, off))
+            off += length + (-length & 3)
+        # RFC 9260 §6.2 DATA / §6.2.1 SACK processing, as _process_chunks does
+        had_data = False
+        unpack_data = _DATA_FIELDS.unpack_from
+        for ctype, flags, off in items:
+            if self.state not in _DATA_STATES:
+                return True
+            if ctype == 0:
+                if not had_data and self._sack_immediate and self._sack_due:
+                    self._emit([self._sack_chunk()])
+                    self._sack_burst = True
+                had_data = True
+                length = unpack_hdr(packet, off)[2]
+                tsn, sid, ssn, ppid = unpack_data(packet, off + 4)
+                if not self._on_data(flags, tsn, sid, ssn, ppid, packet[off + 16 : off + length]):
+                    return True
+            else:
+                cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, off + 4)
+                gaps = ()
+                if ngaps:
+                    gaps = [_GAP.unpack_from(packet, off + 16 + 4 * i) for i in range(ngaps)]
+                dups = ()
+                if ndups:
+                    base = off + 16 + 4 * ngaps
+                    dups = [U32.unpack_from(packet, base + 4 * i)[0] for i in range(ndups)]
+                self._on_sack(cum, a_rwnd, gaps, now, dups)
+        self._after_packet(had_data, now)
+        return True
+
     def handle_timeout(self, now: float) -> None:
         """Fire every timer due at `now`."""
         self._now = now
@@ -676,9 +817,7 @@ class Association:
             self._reconfig_at = None
             if self._reset_inflight is not None and self.state in _DATA_STATES:
                 # RFC 6525 §5.1.1: an unanswered request counts like a T3-rtx expiry
-                self._error_count += 1
-                if self._error_count > ASSOCIATION_MAX_RETRANS:
-                    self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+                if self._path_error(now):
                     return
                 self._ctrl.append(ReconfigChunk([self._reset_inflight]).encode())
                 self._reconfig_at = now + self._rto
@@ -717,8 +856,9 @@ class Association:
         return ev
 
     def datagrams_to_send(self) -> list[bytes]:
-        """Drain whole SCTP packets (each <= 1200 bytes) to hand to DTLS."""
+        """Drain whole SCTP packets (each within `max_packet_size`) to hand to DTLS."""
         self._flush(self._now)
+        self._sack_burst = False
         out = self._outbox
         self._outbox = []
         self.stats.packets_sent += len(out)
@@ -736,6 +876,36 @@ class Association:
             # RFC 9653 §5.1
             params.append((ParamType.ZERO_CHECKSUM_ACCEPTABLE, U32.pack(ZERO_CHECKSUM_EDMID_DTLS)))
         return params
+
+    def _set_mtu(self, n: int) -> None:
+        if not 256 <= n <= 65535:
+            raise ValueError("max_packet_size out of range")
+        self._mtu = n  # whole SCTP packet incl. common header (the PMTU budget)
+        self._chunk_budget = n - COMMON_HEADER_SIZE
+        self._max_fragment = self._chunk_budget - 16
+        self._gap_cum = -1  # gap lists are bounded by the packet size: recompute
+
+    def _backoff(self, rto: float) -> float:
+        """Double a timer value (RFC 9260 §6.3.3 E2), capped by RTO.Max and `max_backoff`."""
+        limit = self.rto_max if self.max_backoff is None else min(self.rto_max, self.max_backoff)
+        return max(rto, min(rto * 2, limit))
+
+    def _path_error(self, now: float) -> bool:
+        """Count an unanswered retransmission or heartbeat (RFC 9260 §8.1-§8.2).
+
+        Returns True (after terminating) once the peer counts as unreachable: more than
+        Association.Max.Retrans errors in a row, or, with `failure_timeout`, an error streak
+        whose first expiry is at least that many seconds old."""
+        self._error_count += 1
+        if self._error_count == 1:
+            self._error_since = now
+        if self.failure_timeout is None:
+            failed = self._error_count > ASSOCIATION_MAX_RETRANS
+        else:
+            failed = now - self._error_since >= self.failure_timeout
+        if failed:
+            self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+        return failed
 
     def _send_limit(self) -> int:
         local = self.max_message_size or (1 << 30)
@@ -852,12 +1022,27 @@ class Association:
                 return
             if type(chunk) is DataChunk:
                 if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
+                    if not had_data and self._sack_immediate and self._sack_due:
+                        # RFC 9260 §6.2/§6.7: the SACK owed for earlier packets goes out before
+                        # this one is taken in (one SACK per 2 packets / per packet with gaps,
+                        # even when the caller drains only after a whole batch)
+                        self._emit([self._sack_chunk()])
+                        self._sack_burst = True
                     had_data = True
-                    if not self._on_data(chunk):
+                    if not self._on_data(
+                        chunk.flags,
+                        chunk.tsn,
+                        chunk.stream_id,
+                        chunk.ssn,
+                        chunk.ppid,
+                        chunk.user_data,
+                    ):
                         return
             elif type(chunk) is SackChunk:
                 if self.state in _DATA_STATES or self.state is State.SHUTDOWN_ACK_SENT:
-                    self._on_sack(chunk, now)
+                    self._on_sack(
+                        chunk.cumulative_tsn, chunk.a_rwnd, chunk.gaps, now, chunk.duplicates
+                    )
             elif type(chunk) is InitChunk:
                 self._on_init(chunk, now)
                 return
@@ -917,6 +1102,9 @@ class Association:
                     self._ctrl.append(_error_chunk(cause))
                 if action in (0, 1):
                     break
+        self._after_packet(had_data, now)
+
+    def _after_packet(self, had_data: bool, now: float) -> None:
         if had_data:
             self._data_packets_unacked += 1
             # RFC 9260 §6.2: SACK at least every second packet, else within SACK.Delay
@@ -1105,7 +1293,7 @@ class Association:
         if self._t1_count > MAX_INIT_RETRANSMITS:
             self._terminate("handshake timed out")
             return
-        self._init_rto = min(self._init_rto * 2, self.rto_max)
+        self._init_rto = self._backoff(self._init_rto)
         if self.state is State.COOKIE_WAIT:
             self._send_init(now)
         else:
@@ -1123,16 +1311,18 @@ class Association:
 
     # ------------------------------------------------------------------ receiving DATA
 
-    def _on_data(self, chunk: DataChunk) -> bool:
+    def _on_data(
+        self, flags: int, wire_tsn: int, sid: int, ssn: int, ppid: int, user_data: bytes
+    ) -> bool:
         """RFC 9260 §6.2. Returns False if the association was aborted."""
         stats = self.stats
         stats.data_chunks_received += 1
-        if not chunk.user_data:
+        if not user_data:
             # RFC 9260 §6.2: DATA without user data -> ABORT with No User Data
             self._abort_protocol("DATA chunk without user data", CauseCode.NO_USER_DATA)
             return False
         cum = self._rx_cum
-        d = (chunk.tsn - cum) & 0xFFFFFFFF
+        d = (wire_tsn - cum) & 0xFFFFFFFF
         if d >= _HALF:
             d -= _TSN_MOD
         tsn = cum + d
@@ -1140,10 +1330,10 @@ class Association:
         if d <= 0 or tsn in self._rx_above:
             stats.duplicate_tsns += 1
             if len(self._dups) < MAX_DUPS_REPORTED:
-                self._dups.append(chunk.tsn)
+                self._dups.append(wire_tsn)
             self._sack_immediate = True
             return True
-        size = len(chunk.user_data)
+        size = len(user_data)
         if (d > MAX_TSN_AHEAD or (d > 1 and len(self._rx_above) >= MAX_OUT_OF_ORDER)) or (
             tsn > self._rx_max
             and self._rx_bytes + self._event_bytes + size > self._rwnd_max
@@ -1154,26 +1344,28 @@ class Association:
             stats.data_chunks_dropped += 1  # RFC 9260 §6.2: no room, drop (not acked)
             self._sack_immediate = True
             return True
-        if chunk.stream_id >= self._inbound_streams:
+        if sid >= self._inbound_streams:
             # RFC 9260 §6.5: acknowledge, discard, report Invalid Stream Identifier
             stats.invalid_stream += 1
             self._accept_tsn(tsn, d)
             self._ctrl.append(
                 _error_chunk(
-                    encode_tlv(
-                        CauseCode.INVALID_STREAM_IDENTIFIER, struct.pack("!HH", chunk.stream_id, 0)
-                    )
+                    encode_tlv(CauseCode.INVALID_STREAM_IDENTIFIER, struct.pack("!HH", sid, 0))
                 )
             )
             return True
-        self._accept_tsn(tsn, d)
-        if chunk.flags & FLAG_IMMEDIATE:
-            self._sack_immediate = True  # RFC 7053
-        flags = chunk.flags
-        if flags & 3 == 3:
-            self._on_message(chunk.stream_id, chunk.ssn, flags, chunk.ppid, chunk.user_data)
+        if d == 1 and not self._rx_above:
+            self._rx_cum = tsn  # in sequence, no gaps (the common case of _accept_tsn)
+            if tsn > self._rx_max:
+                self._rx_max = tsn
         else:
-            self._frags[tsn] = (flags, chunk.stream_id, chunk.ssn, chunk.ppid, chunk.user_data)
+            self._accept_tsn(tsn, d)
+        if flags & FLAG_IMMEDIATE:
+            self._sack_immediate = True  # RFC 7053
+        if flags & 3 == 3:
+            self._on_message(sid, ssn, flags, ppid, user_data)
+        else:
+            self._frags[tsn] = (flags, sid, ssn, ppid, user_data)
             self._rx_bytes += size
             if self._rx_bytes > self._hard_rx_limit():
                 self._abort_protocol("receive buffer exhausted", CauseCode.OUT_OF_RESOURCE)
@@ -1194,6 +1386,10 @@ class Association:
             self._rx_cum = cum
         else:
             self._rx_above.add(tsn)
+            if tsn > self._gap_top:
+                self._gap_new.append(tsn)
+            else:
+                self._gap_cum = -1
             self._sack_immediate = True  # RFC 9260 §6.7: gap -> SACK immediately
         if tsn > self._rx_max:
             self._rx_max = tsn
@@ -1407,11 +1603,20 @@ class Association:
             d -= _TSN_MOD
         return self._cum_acked + d
 
-    def _on_sack(self, sack: SackChunk, now: float) -> None:
+    def _on_sack(
+        self,
+        cum_tsn: int,
+        a_rwnd: int,
+        gaps: Sequence[tuple[int, int]],
+        now: float,
+        dups: Sequence[int] = (),
+    ) -> None:
         """RFC 9260 §6.2.1, §7.2: cumulative and gap acks, RTT, cwnd, fast retransmit."""
-        cum = self._unwrap_out(sack.cumulative_tsn)
+        cum = self._unwrap_out(cum_tsn)
         if cum < self._cum_acked:
             return  # RFC 9260 §6.2.1 D i): out of order SACK
+        if dups and self._frtx:
+            self._check_spurious(dups)
         if cum >= self._next_tsn:
             self._abort_protocol("SACK acknowledges TSN never sent")
             return
@@ -1422,14 +1627,16 @@ class Association:
         htna = 0  # highest TSN newly acknowledged
         cum_advanced = cum > self._cum_acked
         rtt_chunk = self._rtt_chunk
-        # cumulative ack
-        while head < len(sent) and sent[head].tsn <= cum:
+        # cumulative ack (`sent` holds consecutive TSNs from `head` on)
+        stop = head + (cum - self._cum_acked)
+        flight = flight_before
+        while head < stop:
             c = sent[head]
             head += 1
             if not c.acked:
                 c.acked = True
                 if c.in_flight:
-                    self._flight -= c.size
+                    flight -= c.size
                     c.in_flight = False
                 if not c.abandoned:
                     newly += c.size
@@ -1437,16 +1644,17 @@ class Association:
             if c is rtt_chunk:
                 self._rtt_sample(now - c.sent_time)
                 rtt_chunk = self._rtt_chunk = None
+        self._flight = flight
         self._cum_acked = cum
         if head > 256 and head * 2 > len(sent):
             del sent[:head]
             head = 0
         self._sent_head = head
         # gap ack blocks
-        if sack.gaps and head < len(sent):
+        if gaps and head < len(sent):
             base = sent[head].tsn
             n = len(sent)
-            for start, end in sack.gaps:
+            for start, end in gaps:
                 if start > end:
                     continue
                 lo = max(cum + start, base)
@@ -1470,7 +1678,7 @@ class Association:
                         self._rtt_sample(now - c.sent_time)
                         rtt_chunk = self._rtt_chunk = None
         # peer window (RFC 9260 §6.2.1)
-        self._peer_rwnd = max(0, sack.a_rwnd - self._flight)
+        self._peer_rwnd = max(0, a_rwnd - self._flight)
         # any SACK shows the peer is alive (also while probing a zero window, RFC 9260 §6.1)
         self._error_count = 0
         # fast recovery exit (RFC 9260 §7.2.4)
@@ -1478,12 +1686,15 @@ class Association:
             self._fast_recovery = False
         # congestion window (RFC 9260 §7.2.1/§7.2.2)
         if cum_advanced and newly:
+            # "fully utilized": the flight filled cwnd before this SACK, or the sender has been
+            # held back by cwnd since (several SACKs processed in one batch)
+            full = self._cwnd_full or flight_before + self._mtu >= self._cwnd
             if self._cwnd <= self._ssthresh:
-                if not self._fast_recovery and flight_before + self._mtu >= self._cwnd:
+                if not self._fast_recovery and full:
                     self._cwnd += min(newly, self._mtu)
             else:
                 self._pba += newly
-                if self._pba >= self._cwnd and flight_before + self._mtu >= self._cwnd:
+                if self._pba >= self._cwnd and full:
                     self._pba -= self._cwnd
                     self._cwnd += self._mtu
         if self._flight == 0:
@@ -1498,16 +1709,21 @@ class Association:
                 if c.acked or c.abandoned or c.fast_rtx:
                     continue
                 c.miss += 1
-                if c.miss >= 3:
+                if c.miss >= self._dupthresh:
                     c.fast_rtx = True
                     if self._check_abandon(c, now):
                         continue
                     self.stats.fast_retransmits += 1
                     self._mark_rtx(c)
+                    if c.retransmits == 0:
+                        if len(self._frtx) >= 4096:
+                            self._frtx.clear()
+                        self._frtx[c.tsn & 0xFFFFFFFF] = c
                     marked = True
             if marked:
                 if not self._fast_recovery:
                     # RFC 9260 §7.2.3/§7.2.4
+                    self._undo = (self._cwnd, self._ssthresh)
                     self._ssthresh = max(self._cwnd // 2, 4 * self._mtu)
                     self._cwnd = self._ssthresh
                     self._pba = 0
@@ -1515,7 +1731,18 @@ class Association:
                     self._recover_tsn = self._next_tsn - 1
                 self._fast_rtx_now = True
         # PR-SCTP ack point (RFC 3758 §3.5 C)
-        self._advance_ack_point()
+        if self._peer_forward_tsn:
+            adv = self._adv_peer_ack if self._adv_peer_ack > cum else cum
+            i = head + (adv - cum)
+            if adv > cum or (i < len(sent) and sent[i].abandoned):
+                self._advance_ack_point()
+            else:
+                self._adv_peer_ack = adv
+        if cum_advanced and self._rto > self._rto_base:
+            # the peer got data again: drop the T3-rtx back-off (as dcsctp restarts its timer).
+            # RFC 9260 §6.3.3 keeps it until a new RTT sample, which Karn's rule (§6.3.1 C5)
+            # never yields while only retransmitted chunks are outstanding (a stalled tail).
+            self._rto = self._rto_base
         # T3-rtx (RFC 9260 §6.3.2)
         if self._outstanding():
             if cum_advanced:
@@ -1524,6 +1751,22 @@ class Association:
             self._t3_at = None
         if self.state is State.SHUTDOWN_PENDING:
             self._maybe_shutdown()
+
+    def _check_spurious(self, dups: Sequence[int]) -> None:
+        """RFC 3708 §3: a Duplicate TSN report for a chunk sent twice (original plus one fast
+        retransmission) shows the original was only reordered: undo the window reduction
+        (RFC 4015 style) and tolerate more reordering before the next fast retransmit."""
+        for d in dups:
+            c = self._frtx.pop(d, None)
+            if c is None or c.retransmits != 1:
+                continue
+            self.stats.spurious_retransmits += 1
+            self._dupthresh = min(self._dupthresh + 1, MAX_DUPTHRESH)
+            if self._undo is not None:
+                cwnd, ssthresh = self._undo
+                self._undo = None
+                self._cwnd = max(self._cwnd, cwnd)
+                self._ssthresh = max(self._ssthresh, ssthresh)
 
     def _rtt_sample(self, r: float) -> None:
         """RFC 9260 §6.3.1."""
@@ -1536,7 +1779,7 @@ class Association:
             self._rttvar = (1 - RTO_BETA) * self._rttvar + RTO_BETA * abs(self._srtt - r)
             self._srtt = (1 - RTO_ALPHA) * self._srtt + RTO_ALPHA * r
         rto = self._srtt + 4 * self._rttvar
-        self._rto = min(max(rto, self.rto_min), self.rto_max)
+        self._rto = self._rto_base = min(max(rto, self.rto_min), self.rto_max)
 
     def _outstanding(self) -> bool:
         return self._sent_head < len(self._sent)
@@ -1618,14 +1861,13 @@ class Association:
         if not self._outstanding() or self.state not in _DATA_STATES:
             return
         self.stats.t3_expirations += 1
-        self._error_count += 1
-        if self._error_count > ASSOCIATION_MAX_RETRANS:
-            # RFC 9260 §8.2/§8.1: peer unreachable
-            self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
-            return
-        self._rto = min(self._rto * 2, self.rto_max)
+        if self._path_error(now):
+            return  # RFC 9260 §8.2/§8.1: peer unreachable
+        self._rto = self._backoff(self._rto)
         self._ssthresh = max(self._cwnd // 2, 4 * self._mtu)
         self._cwnd = self._mtu
+        self._undo = None  # a timeout is not undone
+        self._dupthresh = 3
         self._pba = 0
         self._fast_recovery = False
         self._rtt_chunk = None  # Karn's algorithm
@@ -1651,11 +1893,9 @@ class Association:
         if self.state not in _DATA_STATES:
             return
         if self._hb_pending is not None:
-            self._error_count += 1
-            if self._error_count > ASSOCIATION_MAX_RETRANS:
-                self._terminate("peer unreachable (Association.Max.Retrans exceeded)")
+            if self._path_error(now):
                 return
-            self._rto = min(self._rto * 2, self.rto_max)  # back off like T3-rtx (§6.3.3)
+            self._rto = self._backoff(self._rto)  # back off like T3-rtx (§6.3.3)
         if self._outstanding():
             self._hb_pending = None  # data in flight: T3-rtx watches the path
         else:
@@ -1686,7 +1926,7 @@ class Association:
         if self._t2_count > ASSOCIATION_MAX_RETRANS:
             self._terminate("shutdown timed out")
             return
-        self._rto = min(self._rto * 2, self.rto_max)
+        self._rto = self._backoff(self._rto)
         if self.state is State.SHUTDOWN_SENT:
             self._send_shutdown(now)
         elif self.state is State.SHUTDOWN_ACK_SENT:
@@ -1720,7 +1960,7 @@ class Association:
         if self.state not in _DATA_STATES:
             return
         # the SHUTDOWN's cumulative TSN acts like a SACK without gaps
-        self._on_sack(SackChunk(chunk.cumulative_tsn, self._peer_rwnd + self._flight), now)
+        self._on_sack(chunk.cumulative_tsn, self._peer_rwnd + self._flight, (), now)
         if self.state is State.SHUTDOWN_SENT:
             # §9.2: SHUTDOWN in SHUTDOWN-SENT -> send SHUTDOWN ACK
             self.state = State.SHUTDOWN_ACK_SENT
@@ -1856,38 +2096,65 @@ class Association:
     def _sack_chunk(self) -> bytes:
         cum = self._rx_cum
         gaps: list[tuple[int, int]] = []
-        if (
-            self._rx_above
-            and self._gap_cache[0] == cum
-            and self._gap_cache[1] == len(self._rx_above)
-        ):
-            gaps = self._gap_cache[2]  # nothing changed since the last SACK (e.g. duplicates)
+        max_gaps = min(MAX_GAPS_REPORTED, (self._chunk_budget - 16) // 4)
+        if self._rx_above and self._gap_cum == cum:
+            # same cumulative TSN: only TSNs above the cached blocks arrived since (cheap)
+            gaps = self._gaps
+            new = self._gap_new
+            if new:
+                new.sort()
+                for t in new:
+                    off = t - cum
+                    if self._gap_full or off > 0xFFFF:
+                        self._gap_full = True
+                        break
+                    if gaps and off == gaps[-1][1] + 1:
+                        gaps[-1] = (gaps[-1][0], off)
+                    elif len(gaps) >= max_gaps:
+                        self._gap_full = True
+                        break
+                    else:
+                        gaps.append((off, off))
+                self._gap_top = new[-1]
+                new.clear()
         elif self._rx_above:
             start = prev = -1
+            full = False
             for t in sorted(self._rx_above):
                 off = t - cum
                 if off > 0xFFFF:
+                    full = True
                     break
                 if off == prev + 1:
                     prev = off
                     continue
                 if start >= 0:
                     gaps.append((start, prev))
-                    if len(gaps) >= MAX_GAPS_REPORTED:
+                    if len(gaps) >= max_gaps:
                         start = -1
+                        full = True
                         break
                 start = prev = off
             if start >= 0:
                 gaps.append((start, prev))
-            self._gap_cache = (cum, len(self._rx_above), gaps)
+            self._gaps = gaps
+            self._gap_cum = cum
+            self._gap_top = max(self._rx_above)
+            self._gap_full = full
+            self._gap_new.clear()
         a_rwnd = max(0, self._rwnd_max - self._rx_bytes - self._event_bytes)
         self._last_a_rwnd = a_rwnd
         dups = self._dups
+        room = (self._chunk_budget - 16) // 4 - len(gaps)  # the SACK fits one packet
+        if len(dups) > room:
+            dups = dups[: max(room, 0)]
         self._dups = []
         self._sack_due = False
         self._sack_immediate = False
         self._sack_at = None
         self._data_packets_unacked = 0
+        if not gaps and not dups:
+            return _SACK_PLAIN.pack(ChunkType.SACK, 0, 16, cum & 0xFFFFFFFF, a_rwnd, 0, 0)
         return SackChunk(cum & 0xFFFFFFFF, a_rwnd, gaps, dups).encode()
 
     def _flush(self, now: float) -> None:
@@ -1900,7 +2167,11 @@ class Association:
             self._maybe_send_reset(now)
         chunks: list[bytes] = []
         if self._sack_due and (
-            self._sack_immediate or self._sack_at is None or self._sched or self._rtx_heap
+            self._sack_immediate
+            or self._sack_burst  # the tail of a burst is not held back by SACK.Delay either
+            or self._sack_at is None
+            or self._sched
+            or self._rtx_heap
         ):
             # bundle a pending SACK with outgoing data (RFC 9260 §6.2)
             chunks.append(self._sack_chunk())
@@ -1933,15 +2204,18 @@ class Association:
             self._emit(parts)
 
     def _emit(self, parts: list[bytes]) -> None:
-        self._outbox.append(
-            encode_packet(
-                self.local_port,
-                self.remote_port,
-                self._peer_vtag,
-                parts,
-                zero_checksum=self._zero_checksum_tx,
-            )
-        )
+        """One packet to the peer from encoded chunks (RFC 9260 §3.1, §6.8; RFC 9653)."""
+        if self._hdr_tag != self._peer_vtag:
+            self._hdr_tag = self._peer_vtag
+            self._hdr = COMMON_HEADER.pack(self.local_port, self.remote_port, self._peer_vtag)
+            self._hdr_crc = crc32c.crc32c(self._hdr + _ZERO4)
+        if self._zero_checksum_tx:
+            parts.insert(0, self._hdr + _ZERO4)
+            self._outbox.append(b"".join(parts))
+        else:
+            body = b"".join(parts)
+            crc = crc32c.crc32c(body, self._hdr_crc)
+            self._outbox.append(self._hdr + CHECKSUM.pack(crc) + body)
 
     def _transmit_data(self, ctrl: list[bytes], now: float) -> None:
         parts: list[bytes] = []
@@ -1954,6 +2228,7 @@ class Association:
             parts.append(raw)
             size += len(raw)
         sent_data = False
+        cwnd_full = False  # stopped by cwnd (not by the application or the peer's window)
         # retransmissions first (RFC 9260 §6.1 / §7.2.4)
         heap = self._rtx_heap
         fast = self._fast_rtx_now
@@ -1968,6 +2243,7 @@ class Association:
             n = len(c.wire)
             in_fast = fast_budget >= n
             if not in_fast and self._flight >= self._cwnd:
+                cwnd_full = True
                 break
             if self._check_abandon(c, now):
                 heapq.heappop(heap)
@@ -1976,7 +2252,8 @@ class Association:
             heapq.heappop(heap)
             if in_fast:
                 fast_budget -= n
-            if size + n > self._chunk_budget:
+            if size + n > self._chunk_budget and parts:
+                # (a chunk built for a larger MTU than the current one goes out alone)
                 self._emit(parts)
                 parts = []
                 size = 0
@@ -1997,7 +2274,7 @@ class Association:
             if self._adv_peer_ack > self._cum_acked:
                 fwd = self._forward_tsn_chunk()
                 self.stats.forward_tsn_sent += 1
-                if size + len(fwd) > self._chunk_budget:
+                if size + len(fwd) > self._chunk_budget and parts:
                     self._emit(parts)
                     parts = []
                     size = 0
@@ -2015,95 +2292,117 @@ class Association:
             if idle > self._rto:
                 for _ in range(min(int(idle / self._rto), 8)):
                     self._cwnd = max(self._cwnd // 2, 4 * self._mtu)
+        budget = self._chunk_budget
+        max_frag = self._max_fragment
+        cwnd = self._cwnd
+        flight = self._flight
+        peer_rwnd = self._peer_rwnd
+        next_tsn = self._next_tsn
+        out_ssn = self._out_ssn
+        pack_hdr = DATA_HEADER.pack
+        emit = self._emit
+        sent_limit = self._sent_head + MAX_OUTSTANDING_CHUNKS
+        nsent = 0
         while sched and not heap:
-            if self._flight >= self._cwnd:
+            if flight >= cwnd:
+                cwnd_full = True
                 break
-            if len(sent_list) - self._sent_head >= MAX_OUTSTANDING_CHUNKS:
+            if len(sent_list) >= sent_limit:
                 break
-            msg = sched.next()
+            msg = sched.current
             if msg is None:
-                break
+                msg = sched.next()
+                if msg is None:
+                    break
             if msg.abandoned:
                 sched.current = None
                 continue
-            if msg.offset == 0 and msg.expires is not None and now >= msg.expires:
+            data = msg.data
+            dlen = len(data)
+            offset = msg.offset
+            if offset == 0 and msg.expires is not None and now >= msg.expires:
                 # RFC 3758 §3.5: never sent and already expired: drop it silently
                 sched.current = None
-                self._queued_bytes -= len(msg.data)
+                self._queued_bytes -= dlen
                 ch = channels.get(msg.stream_id)
                 if ch is not None:
                     if msg.counted:
-                        ch.buffered -= len(msg.data)
+                        ch.buffered -= dlen
                     ch.queued -= 1
                 stats.abandoned_messages += 1
                 continue
-            space = self._chunk_budget - size - 16
-            remaining = len(msg.data) - msg.offset
+            space = budget - size - 16
+            remaining = dlen - offset
             # a message that fits one chunk is not split just to fill this packet (fewer
             # fragments: less header overhead and less exposure to loss for PR channels)
             if space < remaining and (
-                space < MIN_FRAGMENT or (msg.offset == 0 and remaining <= self._max_fragment)
+                space < MIN_FRAGMENT or (offset == 0 and remaining <= max_frag)
             ):
-                self._emit(parts)
+                emit(parts)
                 parts = []
                 size = 0
-                space = self._chunk_budget - 16
-            frag = min(remaining, space & ~3)
-            if self._peer_rwnd < frag and self._flight > 0:
+                space = budget - 16
+            space &= ~3  # the padded chunk must fit too
+            frag = remaining if remaining <= space else space
+            if peer_rwnd < frag and flight > 0:
                 break
-            flags = 0
-            if msg.offset == 0:
-                flags |= FLAG_BEGIN
-                if not msg.unordered:
-                    ssn = self._out_ssn.get(msg.stream_id, 0)
+            sid = msg.stream_id
+            if offset == 0:
+                flags = FLAG_BEGIN
+                if msg.unordered:
+                    flags |= FLAG_UNORDERED
+                else:
+                    ssn = out_ssn.get(sid, 0)
                     msg.ssn = ssn
-                    self._out_ssn[msg.stream_id] = (ssn + 1) & 0xFFFF
-            if msg.unordered:
-                flags |= FLAG_UNORDERED
-            data = msg.data
-            if msg.offset == 0 and frag == remaining:
-                piece = data
+                    out_ssn[sid] = (ssn + 1) & 0xFFFF
             else:
-                piece = data[msg.offset : msg.offset + frag]
-            msg.offset += frag
-            if msg.offset >= len(data):
+                flags = FLAG_UNORDERED if msg.unordered else 0
+            piece = data if frag == dlen else data[offset : offset + frag]
+            offset += frag
+            msg.offset = offset
+            if offset >= dlen:
                 flags |= FLAG_END
                 sched.current = None
-                ch = channels.get(msg.stream_id)
+                ch = channels.get(sid)
                 if ch is not None:
                     ch.queued -= 1
-            if msg.counted:
-                ch = channels.get(msg.stream_id)
+                    if msg.counted:
+                        ch.buffered -= frag
+            elif msg.counted:
+                ch = channels.get(sid)
                 if ch is not None:
                     ch.buffered -= frag
             self._queued_bytes -= frag
-            tsn = self._next_tsn
-            self._next_tsn = tsn + 1
+            tsn = next_tsn
+            next_tsn += 1
             n = 16 + frag
-            wire = (
-                DATA_HEADER.pack(
-                    0, flags, n, tsn & 0xFFFFFFFF, msg.stream_id, max(msg.ssn, 0), msg.ppid
-                )
-                + piece
-                + _PADS[n & 3]
+            hdr = pack_hdr(
+                0, flags, n, tsn & 0xFFFFFFFF, sid, msg.ssn if msg.ssn > 0 else 0, msg.ppid
             )
+            wire = hdr + piece if not n & 3 else hdr + piece + _PADS[n & 3]
             c = _OutChunk(tsn, msg, wire, frag, now)
             msg.chunks.append(c)
             sent_list.append(c)
-            self._flight += frag
-            self._peer_rwnd = max(0, self._peer_rwnd - frag)
+            flight += frag
+            peer_rwnd = peer_rwnd - frag if peer_rwnd > frag else 0
             if self._rtt_chunk is None:
                 self._rtt_chunk = c
             parts.append(wire)
             size += len(wire)
-            stats.data_chunks_sent += 1
-            sent_data = True
-            if size >= self._chunk_budget - 16 - MIN_FRAGMENT:
-                self._emit(parts)
+            nsent += 1
+            if size >= budget - 16 - MIN_FRAGMENT:
+                emit(parts)
                 parts = []
                 size = 0
+        self._flight = flight
+        self._peer_rwnd = peer_rwnd
+        self._next_tsn = next_tsn
+        if nsent:
+            stats.data_chunks_sent += nsent
+            sent_data = True
         if parts:
             self._emit(parts)
+        self._cwnd_full = cwnd_full
         if sent_data:
             self._last_data_sent = now
             if self._t3_at is None:
@@ -2111,6 +2410,14 @@ class Association:
 
 
 _PADS = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
+_HEADER = struct.Struct("!HHI4s")  # common header, checksum as raw bytes (RFC 9260 §3.1)
+_ZERO4 = b"\x00\x00\x00\x00"
+_CHUNK_HEADER_UNPACK = CHUNK_HEADER.unpack_from
+_DATA_FIELDS = struct.Struct("!IHHI")  # TSN, stream id, SSN, PPID (RFC 9260 §3.3.1)
+_SACK_FIELDS = struct.Struct("!IIHH")  # cumulative TSN ack, a_rwnd, #gaps, #dups (§3.3.4)
+_SACK_COUNTS = struct.Struct("!HH")
+_GAP = struct.Struct("!HH")
+_SACK_PLAIN = struct.Struct("!BBHIIHH")  # a SACK without gap blocks or duplicates
 _SEND_STATES = frozenset({State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED})
 
 

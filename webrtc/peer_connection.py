@@ -74,6 +74,8 @@ MAX_BUFFERED_CANDIDATES = 1000
 # leaves messages inside the SCTP association, whose advertised window then shrinks (RFC 9260
 # §6.2): the sender slows down instead of us dropping reliable data or growing without bound.
 RECEIVE_QUEUE_LIMIT = 2 * 1024 * 1024
+SCTP_MAX_BACKOFF = 3.0  # seconds; libwebrtc's dcsctp caps its timer back-off likewise
+SCTP_FAILURE_TIMEOUT = 30.0  # seconds without any SACK/HEARTBEAT ACK, as RFC 7675 consent
 SRTP_PROFILES = (
     dtls.SrtpProfile.SRTP_AEAD_AES_128_GCM,
     dtls.SrtpProfile.SRTP_AES128_CM_HMAC_SHA1_80,
@@ -583,6 +585,10 @@ class WebRTCPeerConnection:
                         assoc.receive(ev.data, now)
                 elif isinstance(ev, dtls.HandshakeCompleted):
                     self._dtls_phase = DtlsPhase.CONNECTED
+                    if assoc is not None:
+                        # SCTP packets sized so each DTLS record fits the path MTU DTLS settled
+                        # on (1200-byte datagrams, or less after RFC 6347 §4.1.1.1 back-off).
+                        assoc.set_max_packet_size(conn.payload_mtu)
                     if assoc is not None and self._sctp_phase is SctpPhase.NEW:
                         self._sctp_phase = SctpPhase.CONNECTING
                         assoc.connect(now)  # RFC 8261 §4: both ends start SCTP over DTLS
@@ -725,6 +731,10 @@ class WebRTCPeerConnection:
             remote_port=remote.sctp_port,
             max_message_size=self._local.max_message_size,
             rng=self._rng,
+            # Cap timer back-off at 3 s and declare path failure after 30 s of silence rather
+            # than after Association.Max.Retrans doublings (about 6 min with RFC 9260 defaults).
+            max_backoff=SCTP_MAX_BACKOFF,
+            failure_timeout=SCTP_FAILURE_TIMEOUT,
         )
         self._sctp.set_remote_max_message_size(remote.max_message_size)
         for ch in self._channels:

@@ -98,11 +98,6 @@ def test_partition_past_consent_timeout_fails() -> None:
         assert CS.STATE_CONNECTED not in states[3:], states
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SCTP packets of 1200 B + 37 B DTLS = 1237-byte datagrams; a 1280-byte IPv6"
-    " path carries at most 1232 (Chromium uses 1191-byte SCTP packets for this)",
-)
 def test_datagrams_fit_ipv6_minimum_mtu() -> None:
     """RFC 8200 §5: every IPv6 link carries 1280 bytes; minus 48 B IPv6+UDP = 1232 B payload."""
     w = World(Impairment(delay=0.01, seed=31), seed=31)
