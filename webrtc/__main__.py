@@ -1,13 +1,49 @@
-"""Command line: `python -m webrtc demo` (more subcommands later)."""
+"""Command line: `python -m webrtc demo|signal|chat|send|receive|bench` (`--help` on each)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+
+
+def _delegated(command: str) -> Callable[[list[str]], int]:
+    """The subcommands that own their argument parsing."""
+    if command == "signal":
+        from .signaling.server import main as signal_main
+
+        return lambda rest: signal_main(rest, prog="python -m webrtc signal")
+    if command == "chat":
+        from .cli.chat import main as chat_main
+
+        return chat_main
+    if command == "send":
+        from .cli.transfer import send_main
+
+        return send_main
+    if command == "receive":
+        from .cli.transfer import receive_main
+
+        return receive_main
+    from .bench import main as bench_main
+
+    return bench_main
+
+
+DELEGATED = {
+    "signal": "WebSocket signaling server (Godot demo protocol) [--host --port --static]",
+    "chat": "chat with another peer through the signaling server",
+    "send": "send a file over a reliable channel (SHA-256 verified)",
+    "receive": "receive a file sent with `send`",
+    "bench": "benchmark our stack against aiortc [--quick --json]",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0] in DELEGATED:
+        return _delegated(args_in[0])(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m webrtc", description=__doc__)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -15,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--megabytes", type=float, default=8.0, help="bulk transfer size (MiB)")
     demo.add_argument("--chunk", type=int, default=16384, help="message size in bytes")
     demo.add_argument("--timeout", type=float, default=60.0, help="give up after this many s")
-    args = parser.parse_args(argv)
+    for name, text in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)
+    args = parser.parse_args(args_in)
     level = logging.WARNING - 10 * args.verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(name)s: %(message)s")
     if args.command == "demo":
