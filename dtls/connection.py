@@ -403,27 +403,47 @@ class Connection:
         self._timeout = min(self._timeout * 2, MAX_RETRANSMIT)
         self._set_timer(now + self._timeout)
 
+    def receive_application_data(self, data: bytes, now: float) -> bytes | None:
+        """receive() for a driver that consumes application data at once: when no event is
+        pending, the plaintext of a datagram holding exactly one current-epoch application_data
+        record is returned instead of queued as `ApplicationData` (order is kept); any other
+        datagram goes through receive() and None is returned."""
+        if self._state is State.ESTABLISHED and not self._events:
+            plaintext = self._open_fast(data)
+            if plaintext is not None:
+                return plaintext
+        self.receive(data, now)
+        return None
+
+    def _open_fast(self, data: bytes) -> bytes | None:
+        """The plaintext of a datagram holding exactly one current-epoch application_data
+        record (ESTABLISHED); None, having changed nothing, for anything else."""
+        rs = self._app_read
+        n = len(data)
+        if rs is not None and n > HEADER_LEN and data[0] == 23:
+            _ct, version, es, length = HEADER.unpack_from(data)
+            if length == n - HEADER_LEN and version == DTLS_1_2 and es >> 48 == rs.epoch:
+                seq = es & SEQ_MASK
+                window = rs.window
+                if not window.is_replay(seq):
+                    plaintext = rs.open(23, es, data[HEADER_LEN:])
+                    if plaintext is not None and len(plaintext) <= MAX_PLAINTEXT:
+                        window.mark(seq)
+                        stats = self.stats
+                        stats.datagrams_received += 1
+                        stats.records_received += 1
+                        return plaintext
+        return None
+
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram (it may hold several records)."""
         state = self._state
         if state is State.ESTABLISHED:
             # Fast path: a datagram holding exactly one current-epoch application_data record.
-            rs = self._app_read
-            n = len(data)
-            if rs is not None and n > HEADER_LEN and data[0] == 23:
-                _ct, version, es, length = HEADER.unpack_from(data)
-                if length == n - HEADER_LEN and version == DTLS_1_2 and es >> 48 == rs.epoch:
-                    seq = es & SEQ_MASK
-                    window = rs.window
-                    if not window.is_replay(seq):
-                        plaintext = rs.open(23, es, data[HEADER_LEN:])
-                        if plaintext is not None and len(plaintext) <= MAX_PLAINTEXT:
-                            window.mark(seq)
-                            stats = self.stats
-                            stats.datagrams_received += 1
-                            stats.records_received += 1
-                            self._events.append(ApplicationData(plaintext))
-                            return
+            plaintext = self._open_fast(data)
+            if plaintext is not None:
+                self._events.append(ApplicationData(plaintext))
+                return
         elif state in (State.CLOSED, State.FAILED, State.INIT):
             return
         self.stats.datagrams_received += 1

@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--megabytes", type=float, default=8.0, help="bulk transfer size (MiB)")
     demo.add_argument("--chunk", type=int, default=16384, help="message size in bytes")
     demo.add_argument("--timeout", type=float, default=60.0, help="give up after this many s")
+    demo.add_argument(
+        "--trace", action="store_true", help="print every protocol message as it is sent"
+    )
+    demo.add_argument(
+        "--trace-json", metavar="FILE", help="write every message sent/received as JSON lines"
+    )
     for name, text in DELEGATED.items():
         sub.add_parser(name, help=text, add_help=False)
     args = parser.parse_args(args_in)
@@ -59,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run
 
-        return run(megabytes=args.megabytes, chunk=args.chunk, timeout=args.timeout)
+        return run(
+            megabytes=args.megabytes,
+            chunk=args.chunk,
+            timeout=args.timeout,
+            trace=args.trace,
+            trace_json=args.trace_json,
+        )
     parser.error(f"unknown command {args.command}")
     return 2
 

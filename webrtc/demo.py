@@ -1,6 +1,8 @@
 """Two peers in one process over loopback UDP: states, a channel, messages, throughput.
 
 Run with `python -m webrtc demo`. Signaling is a direct function call between the two peers.
+`--trace` prints every protocol message (STUN, DTLS, SCTP, DCEP) as it is sent; `--trace-json
+FILE` writes every sent and received message as JSON lines (see `webrtc/trace.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from .data_channel import WebRTCDataChannel
 from .errors import Error
 from .peer_connection import WebRTCPeerConnection
+from .trace import TraceSink
 
 
 def _connect_signals(
@@ -35,10 +38,36 @@ def run(
     chunk: int = 16384,
     timeout: float = 60.0,
     out: Callable[[str], None] = print,
+    trace: bool = False,
+    trace_json: str | None = None,
 ) -> int:
     """Run the demo; returns a process exit code (0 on success)."""
-    a = WebRTCPeerConnection(loopback_only=True)
-    b = WebRTCPeerConnection(loopback_only=True)
+    json_file = open(trace_json, "w", encoding="utf-8") if trace_json else None  # noqa: SIM115
+    sink = None
+    if trace or json_file is not None:
+        sink = TraceSink(out if trace else None, json_file, time.monotonic())
+    try:
+        return _run(megabytes, chunk, timeout, out, sink)
+    finally:
+        if sink is not None:
+            sink.flush(time.monotonic())
+        if json_file is not None:
+            json_file.close()
+
+
+def _run(
+    megabytes: float,
+    chunk: int,
+    timeout: float,
+    out: Callable[[str], None],
+    sink: TraceSink | None,
+) -> int:
+    a = WebRTCPeerConnection(
+        loopback_only=True, trace=None if sink is None else sink.callback("A", "B")
+    )
+    b = WebRTCPeerConnection(
+        loopback_only=True, trace=None if sink is None else sink.callback("B", "A")
+    )
     _connect_signals(a, b, out, "A")
     _connect_signals(b, a, out, "B")
     received: list[WebRTCDataChannel] = []
@@ -65,6 +94,8 @@ def run(
                     if before is None or before[i] != now[i]:
                         out(f"[{name}] {label} state -> {now[i]}")
                 last[name] = now
+        if sink is not None:
+            sink.tick(time.monotonic())
 
     def wait(cond: Callable[[], bool], what: str, busy: bool = False) -> bool:
         deadline = time.monotonic() + timeout

@@ -17,6 +17,9 @@ Non-Godot extras (keyword-only constructor arguments and a few methods):
   or the environment variable `WEBRTC_LOOPBACK_ONLY=1`).
 - `next_timeout()`: absolute clock time at which `poll()` next has work (for event loops/tests).
 - SSLKEYLOGFILE: when set, DTLS secrets are appended to that file in NSS key-log format.
+- `trace`: `(webrtc.trace.TraceEvent) -> None`, called for every STUN/TURN/DTLS message sent or
+  received and every SCTP chunk (with DCEP) inside DTLS; see `webrtc/trace.py`. Off by default
+  (then it costs one attribute check per batch).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from .states import (
     signaling_state,
     signaling_transition,
 )
+from .trace import TraceEvent, Tracer
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +152,7 @@ class WebRTCPeerConnection:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         loopback_only: bool = False,
+        trace: Callable[[TraceEvent], None] | None = None,
     ) -> None:
         self.session_description_created = Signal("session_description_created")
         self.ice_candidate_created = Signal("ice_candidate_created")
@@ -156,6 +161,7 @@ class WebRTCPeerConnection:
         self._clock: Clock = clock or monotonic_clock
         self._rng: random.Random = rng if rng is not None else random.Random()
         self._ctor_loopback_only = loopback_only
+        self._trace = None if trace is None else Tracer(trace, self._clock)
         self._certificate: dtls.Certificate | None = None
         self.last_error = Error.OK
         self._in_poll = False
@@ -190,6 +196,7 @@ class WebRTCPeerConnection:
         self._by_sid: dict[int, WebRTCDataChannel] = {}
         self._emit_queue: deque[tuple[Signal, tuple[Any, ...]]] = deque()
         self._early_dtls: list[bytes] = []
+        self._held_dtls: list[bytes] = []  # handshake records waiting for a valid pair
         self._session_id = self._rng.getrandbits(62)
         self._session_version = 1
         self._dirty = False
@@ -499,6 +506,10 @@ class WebRTCPeerConnection:
         ice_phase = None
         if self._agent is not None:
             ice_phase = _ice_phase(self._agent.state)
+            if ice_phase is IcePhase.CHECKING and self._agent.can_send:
+                # W3C RTCIceTransportState "connected": a usable pair found, still checking
+                # (the agent reports CONNECTED only once a pair is nominated).
+                ice_phase = IcePhase.CONNECTED
         return connection_state(
             closed=self._closed, ice=ice_phase, dtls=self._dtls_phase, sctp=self._sctp_phase
         )
@@ -536,13 +547,26 @@ class WebRTCPeerConnection:
         transport = self._transport
         if transport is not None:
             dtls_conn = self._dtls
-            for data, src, local in transport.receive():
+            received = transport.receive()
+            if self._trace is not None:
+                self._trace.wire(received, incoming=True)
+            # SCTP packets go from DTLS straight to the association, skipping one ApplicationData
+            # event each (same order as _drain_events; saves ~0.3 us of ~25 us per datagram).
+            assoc = self._sctp if self._sctp_phase is not SctpPhase.NEW else None
+            if self._trace is not None:
+                assoc = None  # the tracer sees SCTP packets in _drain_events
+            for data, src, local in received:
                 payload = agent.receive(data, src, now, local)
                 if payload is None or not payload:
                     continue
                 if _is_dtls(payload[0]):
                     if dtls_conn is not None:
-                        dtls_conn.receive(payload, now)
+                        if assoc is None:
+                            dtls_conn.receive(payload, now)
+                        else:
+                            plain = dtls_conn.receive_application_data(payload, now)
+                            if plain is not None:
+                                assoc.receive(plain, now)
                     elif len(self._early_dtls) < MAX_EARLY_DTLS:
                         self._early_dtls.append(payload)
                 # RFC 7983: 0..3 STUN is the agent's, 128..191 RTP/RTCP is not supported here
@@ -558,6 +582,8 @@ class WebRTCPeerConnection:
             if t is not None and t <= now:
                 self._sctp.handle_timeout(now)
         self._drain_events(now)
+        if not self._dtls_started:
+            self._maybe_start_dtls(now)
         self._move_sctp_down()
         self._move_dtls_down()
 
@@ -579,10 +605,15 @@ class WebRTCPeerConnection:
         conn = self._dtls
         if conn is not None:
             assoc = self._sctp
+            sctp_receive: Callable[[bytes, float], None] | None = None
+            if assoc is not None:
+                sctp_receive = assoc.receive
+            if sctp_receive is not None and self._trace is not None:
+                sctp_receive = self._trace.sctp_receiver(sctp_receive)
             while (ev := conn.next_event()) is not None:
                 if isinstance(ev, dtls.ApplicationData):
-                    if assoc is not None and self._sctp_phase is not SctpPhase.NEW:
-                        assoc.receive(ev.data, now)
+                    if sctp_receive is not None and self._sctp_phase is not SctpPhase.NEW:
+                        sctp_receive(ev.data, now)
                 elif isinstance(ev, dtls.HandshakeCompleted):
                     self._dtls_phase = DtlsPhase.CONNECTED
                     if assoc is not None:
@@ -621,7 +652,10 @@ class WebRTCPeerConnection:
         if assoc is None or conn is None or self._dtls_phase is not DtlsPhase.CONNECTED:
             return
         send = conn.send
-        for packet in assoc.datagrams_to_send():
+        packets = assoc.datagrams_to_send()
+        if self._trace is not None:
+            self._trace.sctp(packets, incoming=False)
+        for packet in packets:
             send(packet)
 
     def _move_dtls_down(self) -> None:
@@ -630,11 +664,18 @@ class WebRTCPeerConnection:
             return
         conn = self._dtls
         if conn is not None:
+            records = conn.datagrams_to_send()
+            if self._held_dtls or (
+                records and self._dtls_phase is DtlsPhase.CONNECTING and not agent.can_send
+            ):
+                records = self._hold_dtls(records, agent.can_send)
             send = agent.send
-            for record in conn.datagrams_to_send():
+            for record in records:
                 send(record)
         transport = self._transport
         out = agent.datagrams_to_send()
+        if self._trace is not None:
+            self._trace.wire(out, incoming=False)
         if transport is not None:
             tsend = transport.send
             for data, local, remote in out:
@@ -746,11 +787,25 @@ class WebRTCPeerConnection:
             self._dtls.receive(data, now)
         self._maybe_start_dtls(now)
 
+    def _hold_dtls(self, records: list[bytes], can_send: bool) -> list[bytes]:
+        """Handshake records while ICE has no usable pair yet: kept (bounded) until it has."""
+        held = self._held_dtls + records
+        if can_send:
+            self._held_dtls = []
+            return held
+        self._held_dtls = held[-MAX_EARLY_DTLS:]
+        return []
+
     def _maybe_start_dtls(self, now: float) -> None:
         conn, agent = self._dtls, self._agent
         if conn is None or agent is None or self._dtls_started:
             return
-        if _ice_phase(agent.state) not in (IcePhase.CONNECTED, IcePhase.COMPLETED):
+        # RFC 8445 §12.1: a valid pair may carry data before nomination, so the handshake need
+        # not wait for the controlling agent's next Ta slot (bench setup 58 -> 10 ms).
+        if not agent.can_send and _ice_phase(agent.state) not in (
+            IcePhase.CONNECTED,
+            IcePhase.COMPLETED,
+        ):
             return
         self._dtls_started = True
         conn.start(now)  # the client sends its ClientHello now; a server waits for it

@@ -1,0 +1,1 @@
+"""Real-peer soak against aiortc (python -m tests.soak); see docs/SOAK.md."""
