@@ -1398,7 +1398,7 @@ class Agent:
 
     @property
     def can_send(self) -> bool:
-        """True when send() has a pair to use: the selected one or, before selection, a valid one."""
+        """True when send() has a pair: the selected one or, before selection, a valid one."""
         return self._send_route is not None or self._data_pair() is not None
 
     def _data_pair(self) -> CandidatePair | None:
@@ -1411,7 +1411,8 @@ class Agent:
         # it lets DTLS start ~Ta earlier than nomination (bench setup 58 -> 10 ms).
         best: CandidatePair | None = None
         for p in self.checklist.pairs:
-            if p.valid and p.state is PairState.SUCCEEDED and (best is None or p.priority > best.priority):
+            ok = p.valid and p.state is PairState.SUCCEEDED
+            if ok and (best is None or p.priority > best.priority):
                 best = p
         return best
 

@@ -162,8 +162,7 @@ class Network:
 
     Per-direction impairment is looked up by (src_host, dst_host), falling back to `default`.
     `partition(a, b)` drops everything between two hosts until `heal(a, b)`.
-    `rebind(old, new)` makes datagrams *from* `old` appear to come from `new`, and datagrams sent to
-    `new` reach `old` (a NAT that picked a new external mapping; the old one stays open too).
+    `rebind(old, new)` makes datagrams *from* `old` appear to come from `new` (NAT rebinding).
     """
 
     def __init__(self, default: Impairment | None = None, seed: int = 0) -> None:
@@ -175,7 +174,6 @@ class Network:
         self._inboxes: dict[Address, list[tuple[bytes, Address]]] = {}
         self._partitions: set[frozenset[str]] = set()
         self._rebind: dict[Address, Address] = {}
-        self._nat_in: dict[Address, Address] = {}  # external -> internal
         self.sent = 0
         self.dropped = 0
 
@@ -193,12 +191,11 @@ class Network:
 
     def rebind(self, old: Address, new: Address) -> None:
         self._rebind[old] = new
-        self._nat_in[new] = old
+        self.bind(new)
 
     def send(self, data: bytes, src: Address, dst: Address, now: float) -> None:
         self.sent += 1
         src_seen = self._rebind.get(src, src)
-        dst = self._nat_in.get(dst, dst)
         imp = self.links.get((src[0], dst[0]), self.default)
         if (
             frozenset((src[0], dst[0])) in self._partitions

@@ -232,7 +232,7 @@ def run_cell(cell: Cell) -> Result:
             elif cell.event in ("move-a", "move-b"):
                 pc = p.a if cell.event == "move-a" else p.b
                 old = bound_address(pc)
-                w.net.rebind(old, (old[0], old[1] + 20000))
+                w.net.source_change(old, (old[0], old[1] + 20000))
         if partition_window is not None and now >= partition_window[1]:
             w.net.heal("10.0.0.1", "10.0.0.2")
             partition_window = None

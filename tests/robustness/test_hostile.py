@@ -200,8 +200,8 @@ def test_client_hello_flood_on_established_connection() -> None:
 
 
 def test_client_hello_from_stranger_during_handshake() -> None:
-    """Foreign ClientHellos reach the DTLS server before the real one (webrtc hands DTLS from
-    any source address to the DTLS layer): the handshake must still complete."""
+    """Foreign ClientHellos sprayed at the DTLS server before the real one: ICE drops them (data
+    only from proven pairs) and the handshake completes undisturbed."""
     ar = Arena(5)
     w = ar.w
     hello = _client_hello()
@@ -216,7 +216,7 @@ def test_client_hello_from_stranger_during_handshake() -> None:
             w.net.inject(hello, ROGUE, bound_address(p.a), w.clock.now)
         if p.a._dtls is not None and p.a._dtls_started:
             break
-    assert p.a._dtls is not None and _dtls_of(p.a).stats.records_received >= 1  # it got there
+    assert p.a._agent.stats["data_from_unknown_source"] >= 1  # type: ignore[attr-defined]
     assert w.run(lambda: ch.get_ready_state() == OPEN, max_time=30), w.history(p.a).states
     assert w.history(p.a).states == [CS.STATE_NEW, CS.STATE_CONNECTING, CS.STATE_CONNECTED]
     ar.healthy_still_works()

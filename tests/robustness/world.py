@@ -27,7 +27,7 @@ class NatNetwork(Network):
 
     After it, datagrams from `old` appear to come from `new`, datagrams sent to `new` reach the
     socket bound at `old`, and datagrams sent to `old` are dropped (the old mapping expired).
-    Plain `rebind()` (source rewrite only, old mapping still open) is kept as netsim defines it.
+    `source_change(old, new)`: source rewritten and replies to `new` reach `old`, old mapping kept.
     """
 
     def __init__(self, default: Impairment | None = None, seed: int = 0) -> None:
@@ -42,9 +42,13 @@ class NatNetwork(Network):
         Network.send(self, data, src, dst, now)
 
     def nat_rebind(self, old: Address, new: Address) -> None:
+        self.source_change(old, new)
+        self._nat_dead.add(old)
+
+    def source_change(self, old: Address, new: Address) -> None:
+        """Datagrams from `old` now come from `new`; replies to `new` reach `old`'s socket."""
         super().rebind(old, new)
         self._nat_in[new] = old
-        self._nat_dead.add(old)
 
     def send(self, data: bytes, src: Address, dst: Address, now: float) -> None:
         if dst in self._nat_dead:

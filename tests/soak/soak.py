@@ -363,6 +363,10 @@ class Soak(Ledger):
             reliable, opts["maxPacketLifeTime"] = False, rng.choice([50, 200, 1000, 3000])
         if rng.random() < 0.3:
             opts["protocol"] = rng.choice(["soak", "bin/v1", "✓"])
+            if creator == "aiortc" and not negotiated and not opts["protocol"].isascii():
+                # aiortc 1.16 writes DCEP label/protocol lengths in characters, not bytes
+                # (RFC 8832 §5.1): its OPEN is malformed and dropped, the channel never opens.
+                opts["protocol"] = "soak-aiortc"
         if negotiated:
             used = {c.sid for c in self.channels.values() if c.state != "closed"}
             free = [i for i in NEG_IDS if i not in used]
@@ -413,7 +417,9 @@ class Soak(Ledger):
         except Violation as exc:
             ours = None if ch.ours is None else ch.ours.get_ready_state().name
             theirs = None if ch.theirs is None else (ch.theirs.readyState, ch.theirs.id)
-            raise Violation(f"{exc}; ours={ours} aiortc={theirs}") from None
+            raise Violation(
+                f"{exc}; ours={ours} aiortc={theirs}; {self._stream_diagnostics(ch)}"
+            ) from None
         assert ch.ours is not None
         ch.sid = ch.ours.get_id()
         info = self.peer.run_in_loop(
@@ -454,6 +460,37 @@ class Soak(Ledger):
         self.stats["channels_opened_by"][ch.creator] += 1
         self.stats["channels_negotiated"] += int(ch.negotiated)
         self.stats["channels_partially_reliable"] += int(not ch.reliable)
+
+    def _stream_diagnostics(self, ch: Channel) -> str:
+        """Best-effort internals of both SCTP stacks for one stream, for bug reports only."""
+        sid = ch.sid if ch.sid >= 0 else getattr(ch.theirs, "id", None)
+        assoc = getattr(self.pc, "_sctp", None)
+        ours: dict[str, Any] = {}
+        if assoc is not None and sid is not None:
+            ours = {
+                "in_ssn": getattr(assoc, "_in_ssn", {}).get(sid),
+                "in_pending": sorted(getattr(assoc, "_in_pending", {}).get(sid, {})),
+                "frags": sum(f[1] == sid for f in getattr(assoc, "_frags", {}).values()),
+                "channel": repr(getattr(assoc, "_channels", {}).get(sid)),
+                "reset_wanted": sid in getattr(assoc, "_reset_wanted", set()),
+                "rx_cum": getattr(assoc, "_rx_cum", None),
+            }
+
+        def theirs() -> dict[str, Any]:
+            sctp = self.peer.pc.sctp
+            return {
+                "out_ssn": getattr(sctp, "_outbound_stream_seq", {}).get(sid),
+                "queue": len(getattr(sctp, "_data_channel_queue", ())),
+                "outbound_queue": len(getattr(sctp, "_outbound_queue", ())),
+                "reconfig_queue": list(getattr(sctp, "_reconfig_queue", ())),
+                "last_tsn": getattr(sctp, "_local_tsn", None),
+            }
+
+        try:
+            remote = self.peer.run_in_loop(theirs, 5.0)
+        except Exception as exc:
+            remote = {"error": repr(exc)}
+        return f"sid {sid}: ours sctp {ours}; aiortc sctp {remote}"
 
     def close_channel(self) -> None:
         candidates = [c for c in self.channels.values() if c.state == "open"]
