@@ -62,8 +62,6 @@ class Direction:
     next_seq: int = 0
     recv_next: int = 0
     inflight: int = 0  # reliable bytes not yet received
-    messages: int = 0
-    bytes: int = 0
     received: int = 0
     lost: int = 0  # partially reliable only
 
@@ -108,6 +106,7 @@ class Ledger:
             "ours_to_aiortc": {"messages": 0, "bytes": 0},
             "aiortc_to_ours": {"messages": 0, "bytes": 0},
             "partially_reliable_lost": 0,
+            "partially_reliable_lost_to": {"aiortc": 0, "ours": 0},
             "errors": [],
         }
 
@@ -115,9 +114,13 @@ class Ledger:
         for d in (ch.to_aiortc, ch.to_ours):
             if ch.reliable and d.expected:
                 raise Violation(f"{ch.label}: {len(d.expected)} reliable messages never arrived")
-            d.lost += len(d.expected)
-            self.stats["partially_reliable_lost"] += len(d.expected)
+            self._lost(ch, d, len(d.expected))
             d.expected.clear()
+
+    def _lost(self, ch: Channel, d: Direction, n: int) -> None:
+        d.lost += n
+        self.stats["partially_reliable_lost"] += n
+        self.stats["partially_reliable_lost_to"]["aiortc" if d is ch.to_aiortc else "ours"] += n
 
     # -- traffic ---------------------------------------------------------------------------------
 
@@ -191,8 +194,7 @@ class Ledger:
                 if first >= seq:
                     break
                 del d.expected[first]
-                d.lost += 1
-                self.stats["partially_reliable_lost"] += 1
+                self._lost(ch, d, 1)
             d.recv_next = seq + 1
         del d.expected[seq]
         d.received += 1
