@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import errno
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
@@ -36,7 +34,7 @@ from typing import Any
 
 from .data_channel import WebRTCDataChannel
 from .errors import Error
-from .net import Address, TransportFactory, env_loopback_only, interface_addresses
+from .net import Address, TransportFactory, UdpTransport
 from .peer_connection import WebRTCPeerConnection
 from .states import ChannelState, ConnectionState
 
@@ -56,8 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_RECV_SIZE = 65536
-_SOCKET_BUFFER = 4 * 1024 * 1024
 DEFAULT_MAX_SLEEP = 0.25
 DEFAULT_FALLBACK_SLEEP = 0.02
 _MIN_FALLBACK_SLEEP = 0.001
@@ -76,8 +72,8 @@ class ChannelClosedError(ConnectionError):
     """The data channel closed while something waited for it (or on `send`)."""
 
 
-class AioUdpTransport:
-    """`webrtc.net.DatagramTransport` on non-blocking UDP sockets registered with a loop.
+class AioUdpTransport(UdpTransport):
+    """`webrtc.net.UdpTransport` whose sockets are registered with an asyncio loop.
 
     Every bound socket gets `loop.add_reader(fd, on_readable)`; `close()` removes the readers.
     """
@@ -90,73 +86,24 @@ class AioUdpTransport:
         loopback_only: bool = False,
         hosts: list[str] | None = None,
     ) -> None:
+        super().__init__(loopback_only=loopback_only, hosts=hosts)
         self._loop = loop
         self._on_readable = on_readable
-        self._hosts = hosts
-        self._loopback_only = loopback_only or env_loopback_only()
-        self._sockets: dict[Address, socket.socket] = {}
-
-    def local_hosts(self) -> list[str]:
-        if self._hosts is not None:
-            return list(self._hosts)
-        return interface_addresses(loopback_only=self._loopback_only)
 
     def bind(self, host: str) -> Address:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setblocking(False)
-            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, opt, _SOCKET_BUFFER)
-                except OSError:
-                    pass
-            sock.bind((host, 0))
-        except OSError:
-            sock.close()
-            raise
-        addr: Address = (host, sock.getsockname()[1])
-        self._sockets[addr] = sock
-        self._loop.add_reader(sock.fileno(), self._on_readable)
+        addr = super().bind(host)
+        self._loop.add_reader(self._sockets[addr].fileno(), self._on_readable)
         return addr
 
     def filenos(self) -> list[int]:
         """File descriptors of the bound sockets."""
         return [sock.fileno() for sock in self._sockets.values()]
 
-    def send(self, data: bytes, local: Address, remote: Address) -> None:
-        sock = self._sockets.get(local)
-        if sock is None:
-            return
-        try:
-            sock.sendto(data, remote)
-        except OSError as exc:  # UDP is best effort: EAGAIN, unreachable, wrong family
-            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
-                logger.debug("sendto %s -> %s failed: %s", local, remote, exc)
-
-    def receive(self) -> list[tuple[bytes, Address, Address]]:
-        out: list[tuple[bytes, Address, Address]] = []
-        for local, sock in self._sockets.items():
-            errors = 0
-            while True:
-                try:
-                    data, src = sock.recvfrom(_RECV_SIZE)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:  # e.g. ICMP port unreachable, reported once on the socket
-                    errors += 1
-                    if errors > 8:
-                        break
-                    continue
-                out.append((data, (src[0], src[1]), local))
-        return out
-
     def close(self) -> None:
-        for sock in self._sockets.values():
-            if not self._loop.is_closed():
+        if not self._loop.is_closed():
+            for sock in self._sockets.values():
                 self._loop.remove_reader(sock.fileno())
-            sock.close()
-        self._sockets.clear()
+        super().close()
 
 
 class Driver:
