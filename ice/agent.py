@@ -393,6 +393,12 @@ class Agent:
             self._mdns_waiting.pop(name, None)
         self._send_mdns_queries()
 
+    @property
+    def mdns_pending(self) -> bool:
+        """True while a `.local` remote candidate is being resolved (a driver may then read a
+        multicast socket for `receive_mdns()`)."""
+        return bool(self._mdns)
+
     def receive_mdns(self, data: bytes, now: float) -> None:
         """Feed a datagram read on an optional multicast socket (port 5353, joined to
         224.0.0.251): responders that ignore RFC 6762 §6.7 (Chromium) answer only there."""

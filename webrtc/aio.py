@@ -99,10 +99,23 @@ class AioUdpTransport(UdpTransport):
         """File descriptors of the bound sockets."""
         return [sock.fileno() for sock in self._sockets.values()]
 
+    def open_mdns(self) -> bool:
+        was_open = self._mdns is not None
+        ok = super().open_mdns()
+        if ok and not was_open and self._mdns is not None:
+            self._loop.add_reader(self._mdns.fileno(), self._on_readable)
+        return ok
+
+    def close_mdns(self) -> None:
+        if self._mdns is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._mdns.fileno())
+        super().close_mdns()
+
     def close(self) -> None:
         if not self._loop.is_closed():
             for sock in self._sockets.values():
                 self._loop.remove_reader(sock.fileno())
+        self.close_mdns()
         super().close()
 
 

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 LOOPBACK_ENV = "WEBRTC_LOOPBACK_ONLY"
 
 _RECV_SIZE = 65536
+MDNS_GROUP_V4 = "224.0.0.251"  # RFC 6762 §3
+MDNS_PORT = 5353
+_MDNS_MAX_READ = 256  # datagrams per receive_mdns() call (a busy LAN must not stall poll())
 _SOCKET_BUFFER = 4 * 1024 * 1024
 
 
@@ -55,6 +58,27 @@ class DatagramTransport(Protocol):
     def close(self) -> None: ...
 
 
+class MdnsCapable(Protocol):
+    """Optional transport capability: a socket receiving multicast mDNS (RFC 6762 §3).
+
+    Chromium answers mDNS queries only by multicast to 224.0.0.251:5353, so resolving its
+    `<uuid>.local` candidates needs a socket on port 5353 joined to that group. A transport
+    without these methods simply never resolves such names (peer-reflexive candidates as before).
+    """
+
+    def open_mdns(self) -> bool:
+        """Open the multicast socket (idempotent); False if it cannot be opened here."""
+        ...
+
+    def receive_mdns(self) -> list[bytes]:
+        """Every pending datagram read on it; never blocks; [] when it is not open."""
+        ...
+
+    def close_mdns(self) -> None:
+        """Close it (if open); `close()` also does."""
+        ...
+
+
 TransportFactory = Callable[[], DatagramTransport]
 
 
@@ -82,6 +106,7 @@ class UdpTransport:
         # exception (idle receive() with two sockets: 2.9 -> 0.8 us). None where poll is missing.
         self._poller = select.poll() if hasattr(select, "poll") else None
         self._by_fd: dict[int, tuple[Address, socket.socket]] = {}
+        self._mdns: socket.socket | None = None
 
     def local_hosts(self) -> list[str]:
         if self._hosts is not None:
@@ -142,7 +167,67 @@ class UdpTransport:
                 out.append((data, src if len(src) == 2 else (src[0], src[1]), local))
         return out
 
+    def open_mdns(self) -> bool:
+        """Bind an IPv4 socket to ("", 5353) with SO_REUSEADDR (+ SO_REUSEPORT, to share the port
+        with avahi) and join 224.0.0.251 on each bound non-loopback IPv4 host (RFC 6762 §3).
+        Failures (port taken without reuse, no multicast route, ...) are logged at debug level."""
+        if self._mdns is not None:
+            return True
+        hosts = sorted({a[0] for a in self._sockets if ":" not in a[0]})
+        hosts = [h for h in hosts if not h.startswith("127.")]
+        if self._loopback_only or not hosts:
+            return False
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            reuse_port = getattr(socket, "SO_REUSEPORT", None)
+            if reuse_port is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+                except OSError:
+                    pass
+            sock.bind(("", MDNS_PORT))
+            joined = 0
+            group = socket.inet_aton(MDNS_GROUP_V4)
+            for host in hosts:
+                try:
+                    mreq = group + socket.inet_aton(host)
+                    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+                    joined += 1
+                except OSError as exc:
+                    logger.debug("cannot join %s on %s: %s", MDNS_GROUP_V4, host, exc)
+            if not joined:
+                raise OSError(f"no interface joined {MDNS_GROUP_V4}")
+        except OSError as exc:
+            sock.close()
+            logger.debug("no mDNS multicast socket: %s", exc)
+            return False
+        self._mdns = sock
+        return True
+
+    def receive_mdns(self) -> list[bytes]:
+        sock = self._mdns
+        out: list[bytes] = []
+        if sock is None:
+            return out
+        for _ in range(_MDNS_MAX_READ):
+            try:
+                out.append(sock.recv(_RECV_SIZE))
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                logger.debug("mDNS socket read failed: %s", exc)
+                break
+        return out
+
+    def close_mdns(self) -> None:
+        if self._mdns is not None:
+            self._mdns.close()
+            self._mdns = None
+
     def close(self) -> None:
+        self.close_mdns()
         for fd in self._by_fd:
             if self._poller is not None:
                 self._poller.unregister(fd)

@@ -31,7 +31,7 @@ import random
 import socket
 from collections import deque
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import unquote
 
 import dtls
@@ -47,6 +47,7 @@ from .net import (
     Address,
     Clock,
     DatagramTransport,
+    MdnsCapable,
     TransportFactory,
     UdpTransport,
     env_loopback_only,
@@ -178,6 +179,8 @@ class WebRTCPeerConnection:
         self._signaling = SignalingState.SIGNALING_STATE_STABLE
         self._agent: ice.Agent | None = None
         self._transport: DatagramTransport | None = None
+        self._mdns_socket: MdnsCapable | None = None  # the transport, while its mDNS socket is open
+        self._mdns_unavailable = False  # opening failed (or unsupported): not tried again
         self._gathering_started = False
         self._gathering = IceGatheringPhase.NEW  # from agent events, so it follows the signals
         self._dtls: dtls.Connection | None = None
@@ -224,8 +227,9 @@ class WebRTCPeerConnection:
                 self._agent.close()
             except Exception:
                 logger.exception("error while closing the ICE agent")
+        self._mdns_socket = None
         if self._transport is not None:
-            self._transport.close()
+            self._transport.close()  # closes the mDNS socket too
             self._transport = None
         self._emit_queue.clear()
 
@@ -458,13 +462,17 @@ class WebRTCPeerConnection:
         try:
             ipaddress.ip_address(cand.address)
         except ValueError:
-            # mDNS (.local) or DNS names are not resolved; the peer is learned as
-            # peer-reflexive from its checks (RFC 8445 §7.3.1.3).
-            logger.debug("ignoring candidate with a hostname: %s", cand.address)
-            return Error.OK
+            if not cand.is_mdns:
+                # DNS names are not resolved; the peer is learned as peer-reflexive from its
+                # checks (RFC 8445 §7.3.1.3).
+                logger.debug("ignoring candidate with a hostname: %s", cand.address)
+                return Error.OK
         assert self._agent is not None
+        # `.local` names are resolved by the agent (one-shot mDNS, draft-ietf-mmusic-mdns-ice).
         self._agent.add_remote_candidate(cand)
         self._dirty = True
+        if cand.is_mdns:
+            self._maybe_open_mdns()
         return Error.OK
 
     def poll(self) -> Error:
@@ -570,6 +578,8 @@ class WebRTCPeerConnection:
                     elif len(self._early_dtls) < MAX_EARLY_DTLS:
                         self._early_dtls.append(payload)
                 # RFC 7983: 0..3 STUN is the agent's, 128..191 RTP/RTCP is not supported here
+        if self._mdns_socket is not None:
+            self._read_mdns(agent, now)
         t = agent.next_timeout()
         if t is not None and t <= now:
             agent.handle_timeout(now)
@@ -739,6 +749,41 @@ class WebRTCPeerConnection:
         if not addresses:
             logger.error("no local address could be bound; gathering finds no host candidate")
         agent.gather(addresses, self._clock())
+        self._maybe_open_mdns()  # names signalled before gathering (we answer an offer)
+
+    def _maybe_open_mdns(self) -> None:
+        """Open the transport's optional multicast mDNS socket while the agent resolves a
+        `.local` candidate (Chromium answers only by multicast); never on loopback-only."""
+        agent, transport = self._agent, self._transport
+        if (
+            self._mdns_socket is not None
+            or self._mdns_unavailable
+            or agent is None
+            or transport is None
+            or not agent.mdns_pending
+        ):
+            return
+        opened = False
+        if not (self._loopback_only or env_loopback_only()) and all(
+            hasattr(transport, m) for m in ("open_mdns", "receive_mdns", "close_mdns")
+        ):
+            mdns = cast(MdnsCapable, transport)
+            try:
+                opened = mdns.open_mdns()
+            except Exception as exc:  # optional: the connection works without it
+                logger.debug("open_mdns failed: %s", exc)
+            if opened:
+                self._mdns_socket = mdns
+        self._mdns_unavailable = not opened
+
+    def _read_mdns(self, agent: ice.Agent, now: float) -> None:
+        mdns = self._mdns_socket
+        assert mdns is not None
+        for data in mdns.receive_mdns():
+            agent.receive_mdns(data, now)
+        if not agent.mdns_pending:  # every name answered or given up: stop listening
+            mdns.close_mdns()
+            self._mdns_socket = None
 
     def _start_transports(self) -> None:
         """Create DTLS + SCTP once both descriptions are known (roles are then fixed)."""

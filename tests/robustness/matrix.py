@@ -285,7 +285,7 @@ def _check(cell: Cell, res: Result, up: Stream, down: Stream, probes: list[Probe
             continue
         rest = states[3:]
         if cell.event == "partition":
-            # DISCONNECTED while cut off is checked by test_partition_reports_disconnected
+            # DISCONNECTED while cut off is checked by test_partition_disconnected_then_connected
             # (xfail, known bug); here: never FAILED/CLOSED, and CONNECTED again at the end.
             if rest not in ([], [CS.STATE_DISCONNECTED, CS.STATE_CONNECTED]):
                 res.fail(f"{who}: around the partition {_names(states)}")

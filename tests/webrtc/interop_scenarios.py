@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
+from webrtc.net import UdpTransport
 
 OPEN = ChannelState.STATE_OPEN
 CLOSED = ChannelState.STATE_CLOSED
@@ -27,8 +28,10 @@ def log(text: str) -> None:
 class Ours:
     """Our peer, poll()-driven, with the signaling collected for the scenario."""
 
-    def __init__(self) -> None:
-        self.pc = WebRTCPeerConnection()
+    def __init__(self, hosts: list[str] | None = None) -> None:
+        self.hosts = hosts
+        factory = None if hosts is None else (lambda: UdpTransport(hosts=hosts))
+        self.pc = WebRTCPeerConnection(transport_factory=factory)
         self.descriptions: list[tuple[str, str]] = []
         self.candidates: list[tuple[str, int, str]] = []
         self.received: list[WebRTCDataChannel] = []
@@ -141,8 +144,40 @@ def peer_to_us(ours: Ours, peer: Any, label: str) -> None:
     log(f"peer -> ours -> peer ok on {label!r}")
 
 
-def scenario(peer_kind: str, we_offer: bool) -> None:
-    ours = Ours()
+def expect_resolved_host(ours: Ours, peer_kind: str) -> None:
+    """Chromium signals `<uuid>.local` host candidates and answers our one-shot mDNS query only
+    by multicast: the transport's 5353 group socket resolves the name into a host candidate.
+    Single-homed (`hosts`), Chromium's checks come from that address, so the selected pair's
+    remote candidate is the resolved host one (the prflx one is replaced). Gathering on both
+    namespace addresses, Chromium's 0.0.0.0 socket may be nominated through the other address
+    (a prflx candidate at a different address than its mDNS answer), so only resolution is
+    required then."""
+    if peer_kind != "chromium":
+        return
+    agent = ours.pc._agent
+    assert agent is not None
+
+    def resolved() -> bool:
+        sel = agent.selected_pair
+        hosts = [c for c in agent.remote_candidates if c.type == "host" and not c.is_mdns]
+        return (
+            agent.stats["mdns_resolved"] > 0
+            and bool(hosts)
+            and sel is not None
+            and (ours.hosts is None or sel.remote.type == "host")
+        )
+
+    ours.wait(resolved, "mDNS-resolved host candidate", timeout=10)
+    sel = agent.selected_pair
+    assert sel is not None and not sel.remote.is_mdns, sel
+    log(
+        f"ours: selected remote {sel.remote.type} {sel.remote.address}:{sel.remote.port} "
+        f"(mdns_resolved={agent.stats['mdns_resolved']})"
+    )
+
+
+def scenario(peer_kind: str, we_offer: bool, hosts: list[str] | None = None) -> None:
+    ours = Ours(hosts)
     if peer_kind == "aiortc":
         from tests.interop.aiortc_peer import AiortcPeer
 
@@ -179,6 +214,7 @@ def scenario(peer_kind: str, we_offer: bool) -> None:
 
             ours.wait(opened, "our channels open", timeout=20)
             log(f"ours: connection {ours.pc.get_connection_state().name}, channels open")
+            expect_resolved_host(ours, peer_kind)
             peer.wait_remote_channel("chat", timeout=10, pump=ours.poll)
             peer.wait_remote_channel("fast", timeout=10, pump=ours.poll)
             info = peer.channel_info("fast")
@@ -217,6 +253,7 @@ def scenario(peer_kind: str, we_offer: bool) -> None:
             assert chat is not None
             state = ours.pc.get_connection_state().name
             log(f"ours: connection {state}, 'chat' id={chat.get_id()}")
+            expect_resolved_host(ours, peer_kind)
             peer.wait_channel_open("chat", timeout=10, pump=ours.poll)
             ours.echo.append(chat)
             peer_to_us(ours, peer, "chat")
@@ -265,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("peer", choices=["aiortc", "chromium"])
     parser.add_argument("direction", choices=["offer", "answer"], help="what WE do")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--host", action="append", help="gather only on this address (repeat)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING,
@@ -272,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("aioice").setLevel(logging.WARNING)
     logging.getLogger("aiortc").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
-    scenario(args.peer, args.direction == "offer")
+    scenario(args.peer, args.direction == "offer", args.host)
     return 0
 
 
