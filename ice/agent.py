@@ -380,6 +380,8 @@ class Agent:
     def _send_mdns_queries(self) -> None:
         # RFC 6762 §6.7: from our (non-5353) host sockets, so the responder answers by unicast.
         bases = [b for b in self._bases if not is_ipv6(b[0])]
+        if not bases:  # no socket yet (a `.local` name before gather()): keep the queries queued
+            return
         for query in self._mdns.queries_to_send():
             for base in bases:
                 self._out.append((query, base, MDNS_ADDRESS_V4))
@@ -471,6 +473,7 @@ class Agent:
                 )
                 self._turn_servers.add(server_addr)
                 self._pending_allocations.append(key)
+        self._send_mdns_queries()  # names signalled before we had sockets
         self._check_gathering_complete()
         self._update_state()
 

@@ -302,6 +302,18 @@ def test_queries_go_from_every_ipv4_socket_to_the_group() -> None:
     assert sent == [(s, MDNS_ADDRESS_V4) for s in sockets] * 2  # A and AAAA queries
 
 
+def test_name_signalled_before_gathering_is_queried_once_sockets_exist() -> None:
+    """Answering an offer: the `.local` candidate arrives before gather(); the first query is
+    kept, not lost, and goes out as soon as there is an IPv4 socket."""
+    agent = ice.Agent(controlling=False, rng=random.Random(9))
+    agent.set_remote_credentials("ufrag", "p" * 22)
+    agent.add_remote_candidate(_mdns_candidate())
+    assert [d for d in agent.datagrams_to_send() if d[2] == MDNS_ADDRESS_V4] == []
+    agent.gather([("10.0.0.1", 5000)], 0.0)
+    sent = [(local, remote) for _, local, remote in agent.datagrams_to_send()]
+    assert sent.count((("10.0.0.1", 5000), MDNS_ADDRESS_V4)) == 2  # A and AAAA, at t=0
+
+
 def test_multicast_answer_via_receive_mdns_resolves_ipv6() -> None:
     agent = _agent()
     agent.add_remote_candidate(_mdns_candidate())
