@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
 import sys
 from typing import Any
 
@@ -17,22 +16,15 @@ import aioice
 
 import ice
 import sdp
+from tests.ice.udp_driver import UdpPeer
 
 
-class Driver:
-    """A tiny test-only I/O loop for an `ice.Agent`: non-blocking UDP sockets, asyncio time."""
+class Driver(UdpPeer):
+    """`UdpPeer` (non-blocking UDP sockets) driven from asyncio, on the loop's clock."""
 
     def __init__(self, agent: ice.Agent, addresses: list[str]) -> None:
-        self.agent = agent
+        super().__init__(agent, addresses)
         self.loop = asyncio.get_running_loop()
-        self.sockets: dict[tuple[str, int], socket.socket] = {}
-        for host in addresses:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind((host, 0))
-            s.setblocking(False)
-            self.sockets[s.getsockname()] = s
-        self.events: list[ice.Event] = []
-        self.app_data: list[bytes] = []
         self.stop = False
 
     def now(self) -> float:
@@ -40,33 +32,16 @@ class Driver:
 
     def step(self) -> None:
         now = self.now()
-        for local, s in self.sockets.items():
-            while True:
-                try:
-                    data, addr = s.recvfrom(65536)
-                except (BlockingIOError, InterruptedError):
-                    break
-                out = self.agent.receive(data, addr, now, local)
-                if out is not None:
-                    self.app_data.append(out)
+        self.read(now)
         t = self.agent.next_timeout()
         if t is not None and t <= now:
             self.agent.handle_timeout(now)
-        for data, local, remote in self.agent.datagrams_to_send():
-            self.sockets[local].sendto(data, remote)
-        while (ev := self.agent.next_event()) is not None:
-            self.events.append(ev)
+        self.flush()
 
     async def run(self) -> None:
         while not self.stop:
             self.step()
             await asyncio.sleep(0.002)
-
-    def close(self) -> None:
-        self.agent.close()
-        self.step()
-        for s in self.sockets.values():
-            s.close()
 
 
 async def wait_for(cond: Any, timeout: float) -> bool:
