@@ -47,13 +47,14 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
+from tests.interop.waits import PeerWaits, Pump
+
 T = TypeVar("T")
-Pump = Callable[[], None] | None
 
 _OPTION_NAMES = {"ordered", "maxRetransmits", "maxPacketLifeTime", "negotiated", "id", "protocol"}
 
 
-class AiortcPeer:
+class AiortcPeer(PeerWaits):
     """One aiortc RTCPeerConnection (iceServers=[] unless given) in a private event loop."""
 
     def __init__(
@@ -65,6 +66,8 @@ class AiortcPeer:
     ) -> None:
         self.auto_echo = auto_echo
         self.slice_seconds = slice_seconds
+        self.wait_interval = slice_seconds
+        self.peer_name = "aiortc"
         self._ice_servers = ice_servers or []
         self._lock = threading.Lock()
         self._channels: dict[str, RTCDataChannel] = {}
@@ -212,20 +215,6 @@ class AiortcPeer:
             return fn()
 
         return self._call(run(), timeout, pump, getattr(fn, "__name__", "call"))
-
-    def wait_until(
-        self, condition: Callable[[], bool], timeout: float, pump: Pump = None, what: str = ""
-    ) -> None:
-        """Call pump() and check condition() until it holds or `timeout` seconds pass."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if pump is not None:
-                pump()
-            if condition():
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"aiortc: {what} not reached in {timeout}s; log: {self.log()}")
-            time.sleep(self.slice_seconds)
 
     @property
     def pc(self) -> RTCPeerConnection:
@@ -379,11 +368,6 @@ class AiortcPeer:
     def ice_connection_state(self) -> str:
         return self._sync(lambda: str(self._pc.iceConnectionState))
 
-    def wait_connection_state(self, state: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_until(
-            lambda: self.connection_state() == state, timeout, pump, f"connection {state}"
-        )
-
     def selected_pair(self) -> dict[str, Any] | None:
         """The nominated ICE pair (aioice internals): local/remote type, address, port."""
 
@@ -436,31 +420,10 @@ class AiortcPeer:
 
         return self._sync(get)
 
-    def wait_channel_state(
-        self, label: str, state: str, timeout: float = 10.0, pump: Pump = None
-    ) -> None:
-        """Wait for readyState `state`; raises RuntimeError at once if the channel closed."""
-
-        def reached() -> bool:
-            current = self.channel_state(label)
-            if current == "closed" and state != "closed":
-                raise RuntimeError(f"aiortc: channel {label!r} closed; log: {self.log()}")
-            return current == state
-
-        self.wait_until(reached, timeout, pump, f"channel {label!r} {state}")
-
-    def wait_channel_open(self, label: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_channel_state(label, "open", timeout, pump)
-
     def remote_channels(self) -> list[str]:
         """Labels of channels the remote opened (the "datachannel" event), in arrival order."""
         with self._lock:
             return list(self._remote)
-
-    def wait_remote_channel(self, label: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_until(
-            lambda: label in self.remote_channels(), timeout, pump, f"remote channel {label!r}"
-        )
 
     # -- data ------------------------------------------------------------------------------
 

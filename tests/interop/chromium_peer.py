@@ -44,10 +44,11 @@ from __future__ import annotations
 import base64
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
+
+from tests.interop.waits import PeerWaits, Pump
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE_URL = "http://127.0.0.1/webrtc-harness.html"
@@ -64,7 +65,6 @@ BASE_FLAGS = (
     "--disable-sync",
 )
 
-Pump = Callable[[], None] | None
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>webrtc-harness</title>
 <style>body{font:13px monospace;margin:8px}h1{font-size:15px}</style></head>
@@ -161,7 +161,7 @@ def _decode(messages: list[list[str]]) -> list[str | bytes]:
     return [m[1] if m[0] == "t" else base64.b64decode(m[1]) for m in messages]
 
 
-class ChromiumPeer:
+class ChromiumPeer(PeerWaits):
     """One headless Chromium with one in-page RTCPeerConnection, driven synchronously."""
 
     def __init__(
@@ -198,6 +198,8 @@ class ChromiumPeer:
         self.auto_echo = auto_echo
         self.config: dict[str, Any] = {"iceServers": ice_servers or []}
         self.poll_interval = poll_interval
+        self.wait_interval = poll_interval
+        self.peer_name = "chromium"
         self._pw: Any = None
         self._context: Any = None
         self._page: Any = None
@@ -282,24 +284,6 @@ class ChromiumPeer:
         if self._page is None:
             raise RuntimeError("ChromiumPeer is not started")
         return self._page.evaluate(js, arg)
-
-    def wait_until(
-        self,
-        condition: Callable[[], bool],
-        timeout: float,
-        pump: Pump = None,
-        what: str = "condition",
-    ) -> None:
-        """Call pump() and check condition() until it holds or `timeout` seconds pass."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if pump is not None:
-                pump()
-            if condition():
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"chromium: {what} not reached in {timeout}s; log: {self.log()}")
-            time.sleep(self.poll_interval)
 
     def log(self) -> list[str]:
         """The page's event log (states, candidates, channel events)."""
@@ -409,11 +393,6 @@ class ChromiumPeer:
     def ice_connection_state(self) -> str:
         return str(self.eval("() => H.pc.iceConnectionState"))
 
-    def wait_connection_state(self, state: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_until(
-            lambda: self.connection_state() == state, timeout, pump, f"connection {state}"
-        )
-
     def selected_pair(self) -> dict[str, Any] | None:
         """The selected ICE candidate pair from getStats(): local/remote type, address, port."""
         return self.eval("() => H.pair()")  # type: ignore[no-any-return]
@@ -432,30 +411,9 @@ class ChromiumPeer:
             label,
         )
 
-    def wait_channel_state(
-        self, label: str, state: str, timeout: float = 10.0, pump: Pump = None
-    ) -> None:
-        """Wait for readyState `state`; raises RuntimeError at once if the channel closed."""
-
-        def reached() -> bool:
-            current = self.channel_state(label)
-            if current == "closed" and state != "closed":
-                raise RuntimeError(f"chromium: channel {label!r} closed; log: {self.log()}")
-            return current == state
-
-        self.wait_until(reached, timeout, pump, f"channel {label!r} {state}")
-
-    def wait_channel_open(self, label: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_channel_state(label, "open", timeout, pump)
-
     def remote_channels(self) -> list[str]:
         """Labels of channels the remote opened (ondatachannel), in arrival order."""
         return list(self.eval("() => H.remote"))
-
-    def wait_remote_channel(self, label: str, timeout: float = 10.0, pump: Pump = None) -> None:
-        self.wait_until(
-            lambda: label in self.remote_channels(), timeout, pump, f"remote channel {label!r}"
-        )
 
     # -- data ------------------------------------------------------------------------------
 
