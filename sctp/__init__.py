@@ -9,14 +9,15 @@ fragmentation (§6.9, §6.10), congestion control with slow start, congestion av
 retransmit/fast recovery (§7.2) with spurious fast retransmit undo (RFC 3708), heartbeats and
 path failure (§8.1-§8.3), graceful SHUTDOWN and ABORT (§9); path MTU changes at any time (§7.3,
 `set_max_packet_size`), an optional cap on timer back-off and time-based path failure
-(`max_backoff`, `failure_timeout`); PR-SCTP FORWARD TSN (RFC 3758); outgoing/incoming SSN reset
-(RFC 6525 §5.1.2, §5.2.2); zero checksum (RFC 9653); DCEP (RFC 8832); PPIDs and channel close
-(RFC 8831).
+(`max_backoff`, `failure_timeout`); opt-in Datagram PLPMTUD with HEARTBEAT + PAD probes and
+black hole fall-back (RFC 8899 §4-§6.2, RFC 4820, `enable_plpmtud`); PR-SCTP FORWARD TSN
+(RFC 3758); outgoing/incoming SSN reset (RFC 6525 §5.1.2, §5.2.2); zero checksum (RFC 9653);
+DCEP (RFC 8832); PPIDs and channel close (RFC 8831).
 Not implemented: association restart (§5.2.4 actions A/C), Max.Burst (§6.1 D), multi-homing,
 ECN, AUTH (RFC 4895), I-DATA (RFC 8260), SSN/TSN reset and add-streams requests (denied).
 """
 
-from .association import Association, AssociationStats, ChannelState, State
+from .association import Association, AssociationStats, ChannelState, PlpmtudState, State
 from .chunks import decode_packet, encode_packet
 from .dcep import DataChannelAck, DataChannelOpen, decode_dcep
 from .errors import (
@@ -35,6 +36,7 @@ from .events import (
     ChannelOpened,
     Event,
     MessageReceived,
+    PathMtuChanged,
 )
 
 __all__ = [
@@ -54,6 +56,8 @@ __all__ = [
     "MessageReceived",
     "MessageTooLarge",
     "ParseError",
+    "PathMtuChanged",
+    "PlpmtudState",
     "SctpError",
     "SendBufferFull",
     "State",

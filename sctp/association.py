@@ -82,6 +82,7 @@ from .events import (
     ChannelOpened,
     Event,
     MessageReceived,
+    PathMtuChanged,
 )
 
 # RFC 9260 §16 protocol parameters
@@ -114,6 +115,28 @@ _HB_INFO = struct.Struct("!d")
 _CAP_FORWARD_TSN = 1
 _CAP_RECONFIG = 2
 _CAP_ZERO_CHECKSUM = 4
+
+# Datagram PLPMTUD (RFC 8899 §5.1.2 constants, §6.2 probes for SCTP)
+MAX_PROBES = 3
+PMTU_RAISE_TIMER = 600.0
+PROBE_TIMER_MIN = 1.0  # RFC 8899 §5.1.1: PROBE_TIMER MUST NOT be smaller than 1 second
+PROBE_TIMER_MAX = 3.0  # cap of the RTO-based probe timer, so a search ends within seconds
+# Probe sizes (whole SCTP packet, multiples of 4) tried upwards once MAX_PLPMTU failed (RFC 8899
+# §5.3.2 table of common sizes): 1500-byte Ethernet minus IPv6/IPv4 + UDP + DTLS 1.2 AES-GCM
+# (37 bytes) overhead, two steps, 9000-byte jumbo frames (IPv6), the largest DTLS record (2^14).
+PROBE_SIZES = (1412, 1432, 2048, 4096, 8912, 16384)
+_PROBE_INFO = struct.Struct("!8sI")  # HEARTBEAT info of a probe: nonce, probed size
+_MAX_PROBE_RECORDS = 8
+
+
+class PlpmtudState(Enum):
+    """Datagram PLPMTUD states (RFC 8899 §5.2)."""
+
+    DISABLED = "disabled"
+    BASE = "base"
+    SEARCHING = "searching"
+    SEARCH_COMPLETE = "search_complete"
+    ERROR = "error"
 
 
 class State(Enum):
@@ -173,6 +196,9 @@ class AssociationStats:
     dcep_errors: int = 0
     messages_sent: int = 0
     messages_received: int = 0
+    plpmtud_probes_sent: int = 0
+    plpmtud_probes_acked: int = 0
+    plpmtud_black_holes: int = 0
 
 
 class _Channel:
@@ -420,6 +446,19 @@ class Association:
         self.failure_timeout = failure_timeout
         self._mtu = self._chunk_budget = self._max_fragment = 0
         self._set_mtu(max_packet_size)
+        self._base_mtu = self._mtu  # BASE_PLPMTU (RFC 8899 §5.1.2): set_max_packet_size()
+        # PLPMTUD (RFC 8899): all inert while `_pl_max` is 0 (disabled, the default)
+        self._pl_max = 0  # MAX_PLPMTU: the largest packet the peer declared it accepts
+        self.plpmtud_state = PlpmtudState.DISABLED
+        self._pl_at: float | None = None  # PROBE_TIMER or PMTU_RAISE_TIMER
+        self._pl_count = 0  # PROBE_COUNT (RFC 8899 §5.1.3)
+        self._pl_probed = 0  # PROBED_SIZE
+        self._pl_high = 0  # smallest size that failed in this search (MAX_PLPMTU + 1: none)
+        self._pl_low = 0  # largest size confirmed by a probe (0: none, BASE_PLPMTU applies)
+        self._pl_probes: dict[bytes, int] = {}  # HEARTBEAT info of unanswered probes -> size
+        self._pl_check = False  # confirming the PLPMTU after a T3-rtx expiry (§4.3)
+        self._pl_alive = False  # the small HEARTBEAT of this check round was answered
+        self._pl_check_cum = -1  # cumulative TSN ack when the last check started
         self.stats = AssociationStats()
         self.state = State.CLOSED
         self._now = 0.0
@@ -553,6 +592,44 @@ class Association:
         self._init_rto = self.rto_initial
         self._send_init(now)
 
+    @property
+    def idle(self) -> bool:
+        """True when no DATA is in flight (a new message may go out at once, unbundled)."""
+        return self._flight == 0 and not self._outstanding()
+
+    @property
+    def plpmtu(self) -> int:
+        """The current largest SCTP packet sent to the peer (PLPMTU, RFC 8899 §2)."""
+        return self._mtu
+
+    def enable_plpmtud(self, max_packet_size: int) -> None:
+        """Enable Datagram PLPMTUD (RFC 8899 §6.2) up to `max_packet_size` (MAX_PLPMTU).
+
+        `max_packet_size` is the largest SCTP packet (incl. common header) the peer declared it
+        accepts; the value of `set_max_packet_size()` is BASE_PLPMTU. Probing starts once the
+        association is established; `PathMtuChanged` reports every change of `plpmtu`.
+        Without this call no packet ever exceeds the `set_max_packet_size()` budget.
+        """
+        if not 256 <= max_packet_size <= 65535:
+            raise ValueError("max_packet_size out of range")
+        old = self._pl_max
+        self._pl_max = max_packet_size & ~3  # every chunk is padded to 4 bytes (RFC 9260 §3.2)
+        lowered = self._pl_low > self._pl_max
+        if lowered:
+            self._pl_low = 0
+            self._pl_apply()
+        if self.state is not State.ESTABLISHED:
+            return
+        if self.plpmtud_state is PlpmtudState.DISABLED:
+            self._pl_enter_base(self._now)
+        elif (
+            self.plpmtud_state is PlpmtudState.SEARCH_COMPLETE
+            and (self._pl_max > old or lowered)
+            and not self._pl_check
+        ):
+            self._pl_high = self._pl_max + 1  # a new MAX_PLPMTU: search again now
+            self._pl_search(self._now)
+
     def set_remote_max_message_size(self, n: int) -> None:
         """Remote a=max-message-size (RFC 8841 §6); 0 means no limit."""
         self._remote_mms = n
@@ -563,7 +640,13 @@ class Association:
         Callable at any time. Packets already built keep their size and DATA already
         fragmented keeps its TSNs (RFC 9260 §7.3); later packing and fragmentation use `n`.
         """
-        self._set_mtu(n)
+        if not 256 <= n <= 65535:
+            raise ValueError("max_packet_size out of range")
+        self._base_mtu = n
+        if self._pl_max:
+            self._pl_apply()  # a size confirmed by PLPMTUD above `n` stays in use
+        else:
+            self._set_mtu(n)
         if self._next_tsn == self._local_initial_tsn + _TSN_MOD:
             # nothing sent yet: initial cwnd from the new MTU (RFC 9260 §7.2.1)
             self._cwnd = min(4 * n, max(2 * n, 4380))
@@ -825,6 +908,8 @@ class Association:
             self._on_t2(now)
         if self._hb_at is not None and now >= self._hb_at:
             self._on_heartbeat_timer(now)
+        if self._pl_at is not None and now >= self._pl_at:
+            self._pl_on_timer(now)
 
     def next_timeout(self) -> float | None:
         """Earliest pending timer, or None."""
@@ -836,6 +921,7 @@ class Association:
             self._reconfig_at,
             self._t2_at,
             self._hb_at,
+            self._pl_at,
         ):
             if t is not None and (best is None or t < best):
                 best = t
@@ -882,8 +968,175 @@ class Association:
             raise ValueError("max_packet_size out of range")
         self._mtu = n  # whole SCTP packet incl. common header (the PMTU budget)
         self._chunk_budget = n - COMMON_HEADER_SIZE
-        self._max_fragment = self._chunk_budget - 16
+        # user data per DATA chunk: the padded chunk must fit the packet (RFC 9260 §3.2, §6.9)
+        self._max_fragment = (self._chunk_budget - 16) & ~3
         self._gap_cum = -1  # gap lists are bounded by the packet size: recompute
+
+    # ------------------------------------------------------------------ PLPMTUD (RFC 8899)
+
+    def _pl_apply(self) -> None:
+        """Use max(BASE_PLPMTU, confirmed PLPMTU) as the packet budget; report a change.
+
+        The congestion window in bytes is left alone (RFC 8899 §3 item 7: a PLPMTU update
+        MUST NOT increase it); only the MTU-based rules of RFC 9260 §7.2 use the new size."""
+        size = max(self._base_mtu, self._pl_low) if self._pl_max else self._base_mtu
+        if size != self._mtu:
+            self._set_mtu(size)
+            if self._pl_max:
+                self._events.append(PathMtuChanged(size))
+
+    def _pl_timer(self) -> float:
+        # RFC 8899 §6.2.1.2: the heartbeat timer (RTO) serves as PROBE_TIMER, >= 1 s (§5.1.1)
+        return min(max(self._rto, PROBE_TIMER_MIN), PROBE_TIMER_MAX)
+
+    def _pl_send_probe(self, size: int) -> None:
+        """A minimal HEARTBEAT plus a PAD chunk filling the packet to `size` bytes (RFC 8899
+        §6.2, RFC 4820); `size` 0: a plain HEARTBEAT (no PAD) that only shows the peer is
+        reachable. Never retransmitted, not counted in flight: probes are not limited by
+        congestion or flow control (RFC 8899 §6.2, §3 items 4, 7, 8); one probe per
+        PROBE_TIMER or per answer keeps them at least one RTT apart (§3 item 7)."""
+        info = _PROBE_INFO.pack(self._rng.getrandbits(64).to_bytes(8, "big"), size)
+        probes = self._pl_probes
+        if len(probes) >= _MAX_PROBE_RECORDS:
+            del probes[next(iter(probes))]  # (late answers of older probes are still taken)
+        probes[info] = size
+        hb = HeartbeatChunk([(ParamType.HEARTBEAT_INFO, info)]).encode()
+        if not size:
+            self._emit([hb])
+            return
+        pad = size - COMMON_HEADER_SIZE - len(hb)
+        self._emit([hb, CHUNK_HEADER.pack(ChunkType.PAD, 0, pad), bytes(pad - 4)])
+        self.stats.plpmtud_probes_sent += 1
+
+    def _pl_enter_base(self, now: float, high: int = 0) -> None:
+        """RFC 8899 §5.2 BASE: confirm BASE_PLPMTU with a probe, then search upwards (below
+        `high`, default: up to MAX_PLPMTU)."""
+        self._pl_high = high or self._pl_max + 1
+        self.plpmtud_state = PlpmtudState.BASE
+        self._pl_check = False
+        self._pl_count = 0
+        self._pl_probed = self._base_mtu & ~3
+        self._pl_send_probe(self._pl_probed)
+        self._pl_at = now + self._pl_timer()
+
+    def _pl_search(self, now: float) -> None:
+        """Probe the next size (RFC 8899 §5.3), or enter SEARCH_COMPLETE.
+
+        MAX_PLPMTU is tried first (a loopback path takes it at once); once it failed, the
+        sizes of PROBE_SIZES between the PLPMTU and the smallest failed size, upwards (§5.3.1,
+        §5.3.2). A size fails after MAX_PROBES unanswered probes."""
+        low = max(self._pl_low, self._base_mtu)
+        size = 0
+        if self._pl_high > self._pl_max:
+            if self._pl_max > low:
+                size = self._pl_max
+        else:
+            for s in PROBE_SIZES:
+                if low < s < self._pl_high:
+                    size = s
+                    break
+        self._pl_count = 0
+        if not size:
+            self.plpmtud_state = PlpmtudState.SEARCH_COMPLETE
+            self._pl_at = now + PMTU_RAISE_TIMER
+            return
+        self.plpmtud_state = PlpmtudState.SEARCHING
+        self._pl_probed = size
+        self._pl_send_probe(size)
+        self._pl_at = now + self._pl_timer()
+
+    def _pl_on_ack(self, size: int, now: float) -> None:
+        """A probe of `size` bytes reached the peer (RFC 8899 §4.1, §5.2)."""
+        if not size:
+            self._pl_alive = True  # the plain HEARTBEAT of a check round
+            return
+        self.stats.plpmtud_probes_acked += 1
+        if not self._pl_max or self.state is not State.ESTABLISHED:
+            return
+        state = self.plpmtud_state
+        if self._pl_check:
+            if size >= self._mtu:
+                # the PLPMTU still works: the T3-rtx expiry was congestion or an outage
+                self._pl_check = False
+                if state is PlpmtudState.SEARCHING:
+                    self._pl_search(now)
+                else:
+                    self._pl_at = now + PMTU_RAISE_TIMER
+            return
+        if state is PlpmtudState.BASE or state is PlpmtudState.ERROR:
+            if size == self._pl_probed:
+                self._pl_search(now)
+            return
+        if max(self._pl_low, self._base_mtu) < size < self._pl_high:
+            # PLPMTU = PROBED_SIZE (also from a late answer to an earlier probe, §3)
+            self._pl_low = size
+            self._pl_apply()
+            if state is PlpmtudState.SEARCHING and size >= self._pl_probed:
+                self._pl_search(now)
+
+    def _pl_on_timer(self, now: float) -> None:
+        """PROBE_TIMER or PMTU_RAISE_TIMER expiry (RFC 8899 §5.1.1, §5.2)."""
+        self._pl_at = None
+        if self.state is not State.ESTABLISHED:
+            return
+        state = self.plpmtud_state
+        if self._pl_check:
+            if self._pl_alive:
+                # the peer answers a small HEARTBEAT but not the PLPMTU-sized probe; a lost
+                # probe while the path is silent altogether is an outage, not a black hole
+                self._pl_count += 1
+            self._pl_alive = False
+            if self._pl_count >= MAX_PROBES:
+                self._pl_black_hole(now)
+            else:
+                self._pl_check_round(now)
+            return
+        if state is PlpmtudState.SEARCH_COMPLETE:
+            self._pl_high = self._pl_max + 1  # PMTU_RAISE_TIMER: search again, up to MAX_PLPMTU
+            self._pl_search(now)
+            return
+        if state is PlpmtudState.ERROR:
+            self._pl_enter_base(now)
+            return
+        self._pl_count += 1  # PROBE_TIMER in BASE or SEARCHING
+        if self._pl_count < MAX_PROBES:
+            self._pl_send_probe(self._pl_probed)
+            self._pl_at = now + self._pl_timer()
+        elif state is PlpmtudState.BASE:
+            # BASE_PLPMTU unconfirmed: keep it (nothing smaller is known) and retry later
+            self.plpmtud_state = PlpmtudState.ERROR
+            self._pl_at = now + PMTU_RAISE_TIMER
+        else:
+            self._pl_high = self._pl_probed  # PROBED_SIZE failed (§5.3.1)
+            self._pl_search(now)
+
+    def _pl_start_check(self, now: float) -> None:
+        """A T3-rtx expired while packets above BASE_PLPMTU were in use: confirm the PLPMTU
+        with probes (black hole detection, RFC 8899 §4.3)."""
+        self._pl_check = True
+        self._pl_count = 0
+        self._pl_alive = False
+        self._pl_check_round(now)
+
+    def _pl_check_round(self, now: float) -> None:
+        self._pl_send_probe(self._mtu & ~3)
+        self._pl_send_probe(0)  # (a small HEARTBEAT, not a probe: RFC 9260 §8.3)
+        self._pl_at = now + self._pl_timer()
+
+    def _pl_black_hole(self, now: float) -> None:
+        """RFC 8899 §4.3/§5.2: the path no longer carries the PLPMTU: back to BASE_PLPMTU.
+
+        DATA chunks already built for the larger size keep their TSNs and are retransmitted
+        as they are (RFC 9260 §7.3: no re-fragmentation), so a chunk larger than what the path
+        now carries cannot get through; chunks merely bundled together are re-packed at the
+        new size. BASE is confirmed with a probe and the search resumes at once below the size
+        that failed; sizes from it upwards wait for PMTU_RAISE_TIMER."""
+        self.stats.plpmtud_black_holes += 1
+        self._pl_check = False
+        failed = self._mtu
+        self._pl_low = 0
+        self._pl_apply()
+        self._pl_enter_base(now, failed)
 
     def _backoff(self, rto: float) -> float:
         """Double a timer value (RFC 9260 §6.3.3 E2), capped by RTO.Max and `max_backoff`."""
@@ -973,7 +1226,9 @@ class Association:
             return
         self.state = State.CLOSED
         self._t1_at = self._t3_at = self._sack_at = self._reconfig_at = self._t2_at = None
-        self._hb_at = None
+        self._hb_at = self._pl_at = None
+        self._pl_probes.clear()
+        self._pl_check = False
         self._sched.clear()
         self._queued_bytes = 0
         self._ctrl.clear()
@@ -1094,6 +1349,8 @@ class Association:
                     return
             else:
                 assert isinstance(chunk, UnknownChunk)
+                if chunk.chunk_type == ChunkType.PAD:
+                    continue  # RFC 4820 §3: padding only (PLPMTUD probes, RFC 8899 §6.2)
                 self.stats.unknown_chunks += 1
                 action = chunk.chunk_type >> 6  # RFC 9260 §3.2
                 if action in (1, 3) and self._peer_vtag and len(chunk.value) <= 512:
@@ -1282,6 +1539,8 @@ class Association:
         self.state = State.ESTABLISHED
         self._events.append(AssociationEstablished())
         self._arm_heartbeat(now)
+        if self._pl_max:
+            self._pl_enter_base(now)
         for ch in list(self._channels.values()):
             self._start_channel(ch)
 
@@ -1863,6 +2122,15 @@ class Association:
         self.stats.t3_expirations += 1
         if self._path_error(now):
             return  # RFC 9260 §8.2/§8.1: peer unreachable
+        if (
+            self._pl_max
+            and self._mtu > self._base_mtu
+            and not self._pl_check
+            and self._pl_check_cum != self._cum_acked  # one check per stall
+            and self.state is State.ESTABLISHED
+        ):
+            self._pl_check_cum = self._cum_acked
+            self._pl_start_check(now)  # RFC 8899 §4.3: maybe a black hole for large packets
         self._rto = self._backoff(self._rto)
         self._ssthresh = max(self._cwnd // 2, 4 * self._mtu)
         self._cwnd = self._mtu
@@ -1909,6 +2177,15 @@ class Association:
             self._hb_at = now + self._rto
 
     def _on_heartbeat_ack(self, chunk: HeartbeatAckChunk, now: float) -> None:
+        if self._pl_probes:
+            for ptype, value in chunk.params:
+                if ptype == ParamType.HEARTBEAT_INFO:
+                    size = self._pl_probes.pop(value, None)
+                    if size is not None:
+                        # (no reset of the error count: a probe answered while DATA is lost
+                        # does not make the association usable, RFC 9260 §8.1 stays in charge)
+                        self._pl_on_ack(size, now)
+                        return
         pending = self._hb_pending
         if pending is None:
             return
@@ -2298,6 +2575,7 @@ class Association:
         budget = self._chunk_budget
         max_frag = self._max_fragment
         cwnd = self._cwnd
+        big = self._mtu > self._base_mtu  # PLPMTUD raised the packet size (off by default)
         flight = self._flight
         peer_rwnd = self._peer_rwnd
         next_tsn = self._next_tsn
@@ -2337,15 +2615,16 @@ class Association:
             space = budget - size - 16
             remaining = dlen - offset
             # a message that fits one chunk is not split just to fill this packet (fewer
-            # fragments: less header overhead and less exposure to loss for PR channels)
+            # fragments: less header overhead and less exposure to loss for PR channels); a
+            # larger one fills the packet (fewer packets: the per-packet cost dominates)
             if space < remaining and (
                 space < MIN_FRAGMENT or (offset == 0 and remaining <= max_frag)
             ):
                 emit(parts)
                 parts = []
                 size = 0
-                space = budget - 16
-            space &= ~3  # the padded chunk must fit too
+                space = max_frag
+            space &= ~3  # the padded chunk must fit too (max_frag is aligned already)
             frag = remaining if remaining <= space else space
             if peer_rwnd < frag and flight > 0:
                 break
@@ -2360,6 +2639,10 @@ class Association:
                     out_ssn[sid] = (ssn + 1) & 0xFFFF
             else:
                 flags = FLAG_UNORDERED if msg.unordered else 0
+            if big and flight + frag >= cwnd:
+                # RFC 7053 §5.1 (RFC 9260 §3.3.1 I bit): this chunk fills cwnd; with PLPMTUD
+                # packets a window of 4 KiB..2 packets would otherwise wait for SACK.Delay
+                flags |= FLAG_IMMEDIATE
             piece = data if frag == dlen else data[offset : offset + frag]
             offset += frag
             msg.offset = offset

@@ -51,6 +51,7 @@ class ChunkType(IntEnum):
     COOKIE_ACK = 11
     SHUTDOWN_COMPLETE = 14
     RECONFIG = 130
+    PAD = 0x84  # RFC 4820 §3 (upper bits 10: skipped silently by receivers that ignore it)
     FORWARD_TSN = 192
 
 

@@ -48,4 +48,18 @@ class AssociationClosed:
     error: str | None
 
 
-Event = AssociationEstablished | ChannelOpened | MessageReceived | ChannelClosed | AssociationClosed
+@dataclass(frozen=True, slots=True)
+class PathMtuChanged:
+    """The largest SCTP packet sent to the peer changed (RFC 8899 PLPMTUD, when enabled)."""
+
+    size: int
+
+
+Event = (
+    AssociationEstablished
+    | ChannelOpened
+    | MessageReceived
+    | ChannelClosed
+    | AssociationClosed
+    | PathMtuChanged
+)

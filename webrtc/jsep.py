@@ -17,6 +17,12 @@ import sdp
 DEFAULT_SCTP_PORT = 5000  # RFC 8841 §5.2: a=sctp-port absent -> 5000
 DEFAULT_REMOTE_MAX_MESSAGE_SIZE = 65536  # RFC 8841 §6.1: a=max-message-size absent -> 64 KiB
 LOCAL_MAX_MESSAGE_SIZE = 262144
+# Our own extension attribute: the largest DTLS record plaintext (= SCTP packet, RFC 8261) this
+# end accepts in one datagram. Third-party stacks accept less than TLS's 2^14 default in practice
+# (aiortc reads 1500 bytes per datagram, libwebrtc 2048), so bigger packets are sent only to peers
+# that declare it, and then only after RFC 8899 PLPMTUD has proven the path.
+RECORD_SIZE_LIMIT_ATTRIBUTE = "x-dtls-record-size-limit"
+LOCAL_RECORD_SIZE_LIMIT = 16384  # RFC 6347 §4.1 / RFC 5246 §6.2.1: 2^14, our receive limit
 HASH_SIZES = {"sha-1": 20, "sha-224": 28, "sha-256": 32, "sha-384": 48, "sha-512": 64}
 
 
@@ -42,6 +48,7 @@ class RemoteDescription:
     end_of_candidates: bool = False
     ice_lite: bool = False
     ice_options: tuple[str, ...] = ()
+    record_size_limit: int = 0  # a=x-dtls-record-size-limit; 0 = not declared
     # Other m-sections (media, proto, fmt, mid) that an answer must reject (port 0). RFC 8829 §5.3.1
     other_sections: list[tuple[int, str, str, str, str]] = field(default_factory=list)
 
@@ -60,6 +67,7 @@ class LocalParameters:
     sctp_port: int = DEFAULT_SCTP_PORT
     max_message_size: int = LOCAL_MAX_MESSAGE_SIZE
     legacy_sctpmap: bool = False
+    record_size_limit: int = 0  # 0 = do not declare a=x-dtls-record-size-limit
     mline_index: int = 0  # position of the data section (an answer mirrors the offer's)
     other_sections: list[tuple[int, str, str, str, str]] = field(default_factory=list)
 
@@ -86,6 +94,8 @@ def write_description(params: LocalParameters) -> str:
     else:
         data_lines.append(f"a=sctp-port:{params.sctp_port}")
     data_lines.append(f"a=max-message-size:{params.max_message_size}")
+    if params.record_size_limit:
+        data_lines.append(f"a={RECORD_SIZE_LIMIT_ATTRIBUTE}:{params.record_size_limit}")
     for index, media, proto, fmt, mid in params.other_sections:
         # RFC 8829 §5.3.1: a rejected m-section keeps its place with port 0.
         lines = [f"m={media} 0 {proto} {fmt}", "c=IN IP4 0.0.0.0"]
@@ -201,6 +211,13 @@ def parse_description(sdp_type: str, text: str) -> RemoteDescription:
     if not 0 < sctp_port < 65536 or max_message_size < 0:
         raise JsepError("sctp-port or max-message-size out of range")
     candidates = ["candidate:" + v for k, v in attrs if k == "candidate"]
+    limit_text = get(RECORD_SIZE_LIMIT_ATTRIBUTE) or ""
+    # An unreadable or out-of-range extension value is ignored, never fatal: it is only a hint.
+    record_size_limit = (
+        int(limit_text)
+        if limit_text.isascii() and limit_text.isdigit() and len(limit_text) < 7
+        else 0
+    )
     options = tuple((get("ice-options") or "").split())
     return RemoteDescription(
         sdp_type=sdp_type,
@@ -217,6 +234,7 @@ def parse_description(sdp_type: str, text: str) -> RemoteDescription:
         end_of_candidates=any(k == "end-of-candidates" for k, _ in attrs),
         ice_lite=any(k == "ice-lite" for k, _ in session),
         ice_options=options,
+        record_size_limit=record_size_limit,
         other_sections=others,
     )
 

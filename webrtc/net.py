@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 LOOPBACK_ENV = "WEBRTC_LOOPBACK_ONLY"
 
 _RECV_SIZE = 65536
+# Linux <linux/in.h>; the socket module does not export them.
+_IP_MTU_DISCOVER = 10
+_IP_PMTUDISC_DO = 2
 MDNS_GROUP_V4 = "224.0.0.251"  # RFC 6762 §3
 MDNS_PORT = 5353
 _MDNS_MAX_READ = 256  # datagrams per receive_mdns() call (a busy LAN must not stall poll())
@@ -143,6 +147,18 @@ class UdpTransport:
         except OSError as exc:  # EAGAIN, unreachable, wrong family: UDP is best effort
             if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
                 logger.debug("sendto %s -> %s failed: %s", local, remote, exc)
+
+    def prevent_fragmentation(self) -> None:
+        """Set "don't fragment" on every socket (RFC 8899 §3: PLPMTUD probes must not be
+        fragmented); a datagram bigger than the path then fails instead of being split."""
+        for (host, _port), sock in self._sockets.items():
+            try:
+                if ":" in host:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DONTFRAG, 1)
+                elif sys.platform.startswith("linux"):
+                    sock.setsockopt(socket.IPPROTO_IP, _IP_MTU_DISCOVER, _IP_PMTUDISC_DO)
+            except (OSError, AttributeError) as exc:
+                logger.debug("cannot set don't-fragment on %s: %s", host, exc)
 
     def receive(self) -> list[tuple[bytes, Address, Address]]:
         out: list[tuple[bytes, Address, Address]] = []

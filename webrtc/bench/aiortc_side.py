@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from webrtc.bench.common import Figures, mb_per_s, percentile, rss_bytes
+from webrtc.bench.common import WARMUP_BYTES, Figures, mb_per_s, percentile, rss_bytes, total_bytes
 
 
 async def _pair() -> tuple[Any, Any, Any, Any, float]:
@@ -106,8 +106,9 @@ async def _run(quick: bool) -> Figures:
     figures["setup_ms_max"] = 1000 * setups[-1]
 
     pc1, pc2, ch1, ch2, _ = await _pair()
+    await _throughput(ch1, ch2, 16384, WARMUP_BYTES)  # the same warm-up as ours
     for size, key in ((16384, "16k"), (1024, "1k")):
-        total = (2 if quick else 8) * 1_000_000 if size > 1024 else (1 if quick else 3) * 1_000_000
+        total = total_bytes(size, quick)
         elapsed, cpu = await _throughput(ch1, ch2, size, total)
         figures[f"throughput_{key}_MBps"] = mb_per_s(total, elapsed)
         figures[f"cpu_s_per_MB_{key}"] = cpu / (total / 1e6)

@@ -6,6 +6,15 @@ import os
 
 Figures = dict[str, float]
 
+WARMUP_BYTES = 1_000_000  # moved before the throughput figures (cwnd growth; our PLPMTUD search)
+
+
+def total_bytes(size: int, quick: bool) -> int:
+    """Bytes moved per throughput figure (the same for both stacks)."""
+    if size > 1024:
+        return (4 if quick else 16) * 1_000_000
+    return (2 if quick else 6) * 1_000_000
+
 
 def percentile(sorted_values: list[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list."""

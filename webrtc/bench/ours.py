@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from webrtc.bench.common import Figures, mb_per_s, percentile, rss_bytes
+from webrtc.bench.common import WARMUP_BYTES, Figures, mb_per_s, percentile, rss_bytes, total_bytes
 
 
-def _new_pc() -> Any:
+def _new_pc(large_records: bool = True) -> Any:
     from webrtc import WebRTCPeerConnection
 
-    pc = WebRTCPeerConnection()
+    pc = WebRTCPeerConnection(large_records=large_records)
     pc.initialize({"iceServers": []})
     return pc
 
@@ -19,9 +19,9 @@ def _new_pc() -> Any:
 class _Pair:
     """Two peer connections wired to each other through their signals (in-process signaling)."""
 
-    def __init__(self) -> None:
-        self.a = _new_pc()
-        self.b = _new_pc()
+    def __init__(self, large_records: bool = True) -> None:
+        self.a = _new_pc(large_records)
+        self.b = _new_pc(large_records)
         self.remote: Any = None
         a, b = self.a, self.b
         a.session_description_created.connect(self._on_a_description)
@@ -113,13 +113,17 @@ def measure(quick: bool) -> Figures:
     figures["setup_ms_min"] = 1000 * setups[0]
     figures["setup_ms_max"] = 1000 * setups[-1]
 
-    pair = _Pair()
-    tx, rx, _ = pair.open()
-    for size, key in ((16384, "16k"), (1024, "1k")):
-        total = (2 if quick else 8) * 1_000_000 if size > 1024 else (1 if quick else 3) * 1_000_000
-        elapsed, cpu = _throughput(pair, tx, rx, size, total)
-        figures[f"throughput_{key}_MBps"] = mb_per_s(total, elapsed)
-        figures[f"cpu_s_per_MB_{key}"] = cpu / (total / 1e6)
+    for large, suffix in ((False, "_base"), (True, "")):
+        pair = _Pair(large)
+        tx, rx, _ = pair.open()
+        _throughput(pair, tx, rx, 16384, WARMUP_BYTES)  # PLPMTUD search, cwnd growth
+        for size, key in ((16384, "16k"), (1024, "1k")):
+            total = total_bytes(size, quick)
+            elapsed, cpu = _throughput(pair, tx, rx, size, total)
+            figures[f"throughput_{key}_MBps{suffix}"] = mb_per_s(total, elapsed)
+            figures[f"cpu_s_per_MB_{key}{suffix}"] = cpu / (total / 1e6)
+        if not large:
+            pair.close()
     rtts = sorted(_rtts(pair, tx, rx, 100 if quick else 500))
     figures["rtt_us_median"] = 1e6 * percentile(rtts, 50)
     figures["rtt_us_p99"] = 1e6 * percentile(rtts, 99)
