@@ -83,9 +83,10 @@ def test_partition_past_consent_timeout_fails() -> None:
 
 
 def test_datagrams_fit_ipv6_minimum_mtu() -> None:
-    """RFC 8200 §5: every IPv6 link carries 1280 bytes; minus 48 B IPv6+UDP = 1232 B payload."""
+    """RFC 8200 §5: every IPv6 link carries 1280 bytes; minus 48 B IPv6+UDP = 1232 B payload.
+    (Without a=x-dtls-record-size-limit, as with every third-party peer: no PLPMTUD probes.)"""
     w = World(Impairment(delay=0.01, seed=31), seed=31)
-    p = w.pair(seed=31)
+    p = w.pair(seed=31, large_records=False)
     ch = p.a.create_data_channel("big")
     assert ch is not None and p.a.create_offer() == Error.OK
     assert w.run(lambda: ch.get_ready_state() == ChannelState.STATE_OPEN)
@@ -94,6 +95,24 @@ def test_datagrams_fit_ipv6_minimum_mtu() -> None:
     w.idle(1.0)
     largest = max(len(d) for d, _, _ in w.net.tap)
     assert largest <= 1280 - 48, largest
+
+
+def test_plpmtud_on_an_ipv6_minimum_path_keeps_data_within_it() -> None:
+    """Two of our peers probe for bigger packets; on a 1280-byte path every probe above it is
+    lost, the search settles at the 1200-byte base, and all data fits the path."""
+    w = World(Impairment(delay=0.01, mtu=1280 - 48, seed=33), seed=33)
+    p = w.pair(seed=33)
+    ch = p.a.create_data_channel("big")
+    assert ch is not None and p.a.create_offer() == Error.OK
+    assert w.run(lambda: ch.get_ready_state() == ChannelState.STATE_OPEN)
+    remote = p.remote("big")
+    assert remote is not None
+    for i in range(40):
+        assert ch.put_packet(bytes([i]) * 20_000) == Error.OK
+    assert w.run(lambda: remote.get_available_packet_count() == 40, max_time=60)
+    assert [remote.get_packet()[0] for _ in range(40)] == list(range(40))
+    assoc = p.a._sctp
+    assert assoc is not None and assoc.plpmtu <= 1280 - 48 - 37
 
 
 def test_black_holed_handshake_ends() -> None:

@@ -108,19 +108,28 @@ class World:
         self.poll_errors: list[tuple[int, Error]] = []
         self.ports = itertools.count(40000)
 
-    def peer(self, host: str, seed: int) -> WebRTCPeerConnection:
+    def peer(self, host: str, seed: int, *, large_records: bool = True) -> WebRTCPeerConnection:
         pc = WebRTCPeerConnection(
             transport_factory=lambda: WorldTransport(self, host),
             clock=self.clock,
             rng=random.Random(seed),
+            large_records=large_records,
         )
         self.peers.append(pc)
         self.histories[id(pc)] = History(pc)
         self.histories[id(pc)].record(self.clock.now)
         return pc
 
-    def pair(self, host_a: str = "10.0.0.1", host_b: str = "10.0.0.2", seed: int = 1) -> Pair:
-        p = Pair(self.peer(host_a, seed * 2 + 1), self.peer(host_b, seed * 2 + 2))
+    def pair(
+        self,
+        host_a: str = "10.0.0.1",
+        host_b: str = "10.0.0.2",
+        seed: int = 1,
+        *,
+        large_records: bool = True,
+    ) -> Pair:
+        a = self.peer(host_a, seed * 2 + 1, large_records=large_records)
+        p = Pair(a, self.peer(host_b, seed * 2 + 2, large_records=large_records))
         p.a.data_channel_received.connect(p.received_a.append)
         p.b.data_channel_received.connect(p.received_b.append)
         wire(p.a, p.b)
