@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import sctp
-
 from tests.netsim import Impairment, Network, VirtualClock
 from tests.webrtc.helpers import Bulk, Pair, payload
 from tests.webrtc.simnet import NetsimTransport, drive, wire
