@@ -114,11 +114,11 @@ class EpochState:
         ct = aead.encrypt(self.iv + EXPLICIT.pack(es), payload, aad)
         return HEADER_EXPLICIT.pack(content_type, DTLS_1_2, es, 8 + len(ct), es) + ct
 
-    def open(self, content_type: int, es: int, body: bytes) -> bytes | None:
+    def open(self, content_type: int, es: int, body: bytes | memoryview) -> bytes | None:
         """Plaintext of a record body, or None when authentication fails."""
         aead = self.aead
         if aead is None:
-            return body
+            return bytes(body)
         try:
             if self.chacha:
                 n = len(body) - 16
@@ -132,7 +132,7 @@ class EpochState:
             if n < 0:
                 return None
             return aead.decrypt(
-                self.iv + body[:8], body[8:], AAD.pack(es, content_type, DTLS_1_2, n)
+                self.iv + bytes(body[:8]), body[8:], AAD.pack(es, content_type, DTLS_1_2, n)
             )
         except InvalidTag:
             return None

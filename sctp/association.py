@@ -300,6 +300,9 @@ class _OutMessage:
         self.chunks: list[_OutChunk] = []
 
 
+_Wire = tuple[bytes | memoryview, ...]
+
+
 class _OutChunk:
     __slots__ = (
         "abandoned",
@@ -314,12 +317,19 @@ class _OutChunk:
         "size",
         "tsn",
         "wire",
+        "wire_len",
     )
 
-    def __init__(self, tsn: int, msg: _OutMessage, wire: bytes, size: int, now: float) -> None:
+    def __init__(
+        self, tsn: int, msg: _OutMessage, wire: _Wire, wire_len: int, size: int, now: float
+    ) -> None:
         self.tsn = tsn
         self.msg = msg
+        # The encoded chunk as parts (header, user data as a view of the message, padding),
+        # joined only into the packet: one copy of the user data instead of three (16 KiB
+        # messages with PLPMTUD packets: see the issue note for the figure).
         self.wire = wire
+        self.wire_len = wire_len
         self.size = size
         self.sent_time = now
         self.retransmits = 0
@@ -543,7 +553,8 @@ class Association:
         self._sack_at: float | None = None
         self._data_packets_unacked = 0
         self._sack_burst = False  # a SACK went out mid-batch since the last drain
-        self._frags: dict[int, tuple[int, int, int, int, bytes]] = {}
+        # fragments awaiting reassembly; user data may be a view into the received packet
+        self._frags: dict[int, tuple[int, int, int, int, bytes | memoryview]] = {}
         self._in_ssn: dict[int, int] = {}
         self._in_pending: dict[int, dict[int, tuple[int, bytes]]] = {}
         self._rx_bytes = 0  # bytes held in reassembly / ordering queues
@@ -814,7 +825,7 @@ class Association:
                     self._emit([self._sack_chunk()])
                     self._sack_burst = True
                 tsn, sid, ssn, ppid = _DATA_FIELDS.unpack_from(packet, 16)
-                if self._on_data(flags, tsn, sid, ssn, ppid, packet[28 : 12 + length]):
+                if self._on_data(flags, tsn, sid, ssn, ppid, memoryview(packet)[28 : 12 + length]):
                     if self.state is State.ESTABLISHED:
                         # _after_packet(True, now) for the common state, inlined
                         self._data_packets_unacked += 1
@@ -861,6 +872,7 @@ class Association:
         # RFC 9260 §6.2 DATA / §6.2.1 SACK processing, as _process_chunks does
         had_data = False
         unpack_data = _DATA_FIELDS.unpack_from
+        view = memoryview(packet)
         for ctype, flags, off in items:
             if self.state not in _DATA_STATES:
                 return True
@@ -871,7 +883,8 @@ class Association:
                 had_data = True
                 length = unpack_hdr(packet, off)[2]
                 tsn, sid, ssn, ppid = unpack_data(packet, off + 4)
-                if not self._on_data(flags, tsn, sid, ssn, ppid, packet[off + 16 : off + length]):
+                user_data = view[off + 16 : off + length]
+                if not self._on_data(flags, tsn, sid, ssn, ppid, user_data):
                     return True
             else:
                 cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, off + 4)
@@ -1571,7 +1584,13 @@ class Association:
     # ------------------------------------------------------------------ receiving DATA
 
     def _on_data(
-        self, flags: int, wire_tsn: int, sid: int, ssn: int, ppid: int, user_data: bytes
+        self,
+        flags: int,
+        wire_tsn: int,
+        sid: int,
+        ssn: int,
+        ppid: int,
+        user_data: bytes | memoryview,
     ) -> bool:
         """RFC 9260 §6.2. Returns False if the association was aborted."""
         stats = self.stats
@@ -1622,9 +1641,9 @@ class Association:
         if flags & FLAG_IMMEDIATE:
             self._sack_immediate = True  # RFC 7053
         if flags & 3 == 3:
-            self._on_message(sid, ssn, flags, ppid, user_data)
+            self._on_message(sid, ssn, flags, ppid, bytes(user_data))
         else:
-            self._frags[tsn] = (flags, sid, ssn, ppid, user_data)
+            self._frags[tsn] = (flags, sid, ssn, ppid, user_data)  # joined on reassembly
             self._rx_bytes += size
             if self._rx_bytes > self._hard_rx_limit():
                 self._abort_protocol("receive buffer exhausted", CauseCode.OUT_OF_RESOURCE)
@@ -2468,7 +2487,7 @@ class Association:
 
     def _emit_chunks(self, chunks: list[bytes]) -> None:
         """Pack control chunks into packets (no DATA)."""
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         size = 0
         for c in chunks:
             if size + len(c) > self._chunk_budget and parts:
@@ -2480,25 +2499,27 @@ class Association:
         if parts:
             self._emit(parts)
 
-    def _emit(self, parts: list[bytes]) -> None:
-        """One packet to the peer from encoded chunks (RFC 9260 §3.1, §6.8; RFC 9653)."""
+    def _emit(self, parts: list[bytes | memoryview]) -> None:
+        """One packet to the peer from encoded chunks (RFC 9260 §3.1, §6.8; RFC 9653).
+        `parts` is consumed; the packet is joined once (the only copy of the user data)."""
         if self._hdr_tag != self._peer_vtag:
             self._hdr_tag = self._peer_vtag
             self._hdr = COMMON_HEADER.pack(self.local_port, self.remote_port, self._peer_vtag)
             self._hdr_crc = crc32c.crc32c(self._hdr + _ZERO4)
         if self._zero_checksum_tx:
             parts.insert(0, self._hdr + _ZERO4)
-            self._outbox.append(b"".join(parts))
         else:
-            body = b"".join(parts)
-            crc = crc32c.crc32c(body, self._hdr_crc)
-            self._outbox.append(self._hdr + CHECKSUM.pack(crc) + body)
+            crc = self._hdr_crc
+            for part in parts:
+                crc = crc32c.crc32c(part, crc)
+            parts.insert(0, self._hdr + CHECKSUM.pack(crc))
+        self._outbox.append(b"".join(parts))
 
     def _transmit_data(self, ctrl: list[bytes], now: float) -> None:
         if not ctrl and not self._rtx_heap and not self._sched and not self._forward_tsn_due:
             self._cwnd_full = False  # nothing to send: what the full pass below would conclude
             return  # (an idle poll() ran this whole pass every time: 1.3 -> 0.5 us)
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         size = 0
         for raw in ctrl:
             if size + len(raw) > self._chunk_budget and parts:
@@ -2520,7 +2541,7 @@ class Association:
                 heapq.heappop(heap)
                 c.rtx_pending = False
                 continue
-            n = len(c.wire)
+            n = c.wire_len
             in_fast = fast_budget >= n
             if not in_fast and self._flight >= self._cwnd:
                 cwnd_full = True
@@ -2537,7 +2558,7 @@ class Association:
                 self._emit(parts)
                 parts = []
                 size = 0
-            parts.append(c.wire)
+            parts += c.wire
             size += n
             c.rtx_pending = False
             c.retransmits += 1
@@ -2643,7 +2664,7 @@ class Association:
                 # RFC 7053 §5.1 (RFC 9260 §3.3.1 I bit): this chunk fills cwnd; with PLPMTUD
                 # packets a window of 4 KiB..2 packets would otherwise wait for SACK.Delay
                 flags |= FLAG_IMMEDIATE
-            piece = data if frag == dlen else data[offset : offset + frag]
+            piece = data if frag == dlen else memoryview(data)[offset : offset + frag]
             offset += frag
             msg.offset = offset
             if offset >= dlen:
@@ -2665,16 +2686,17 @@ class Association:
             hdr = pack_hdr(
                 0, flags, n, tsn & 0xFFFFFFFF, sid, msg.ssn if msg.ssn > 0 else 0, msg.ppid
             )
-            wire = hdr + piece if not n & 3 else hdr + piece + _PADS[n & 3]
-            c = _OutChunk(tsn, msg, wire, frag, now)
+            wire: _Wire = (hdr, piece) if not n & 3 else (hdr, piece, _PADS[n & 3])
+            wire_len = n + (-n & 3)
+            c = _OutChunk(tsn, msg, wire, wire_len, frag, now)
             msg.chunks.append(c)
             sent_list.append(c)
             flight += frag
             peer_rwnd = peer_rwnd - frag if peer_rwnd > frag else 0
             if self._rtt_chunk is None:
                 self._rtt_chunk = c
-            parts.append(wire)
-            size += len(wire)
+            parts += wire
+            size += wire_len
             nsent += 1
             if size >= budget - 16 - MIN_FRAGMENT:
                 emit(parts)
