@@ -252,6 +252,10 @@ class Agent:
         self._first_valid_at: float | None = None
         self._nominating: CandidatePair | None = None
         self._closed = False
+        # next_timeout() is asked on every poll; its value only changes through the mutators
+        # below, each of which clears this cache (idle poll() 5.0 -> see the issue note).
+        self._due: float | None = None
+        self._due_valid = False
         self._consent_lost = False
         self._consent_last_ok = 0.0
         self._consent_next: float | None = None
@@ -266,6 +270,7 @@ class Agent:
     def set_remote_credentials(self, ufrag: str, pwd: str) -> None:
         """Set the peer's ice-ufrag/ice-pwd. New values (a remote restart) flush the check list
         and the remote candidates; the selected pair keeps carrying data (RFC 8445 §9)."""
+        self._due_valid = False
         if self._closed:
             return
         changed = self.remote_ufrag is not None and (ufrag, pwd) != (
@@ -287,6 +292,7 @@ class Agent:
 
     def add_remote_candidate(self, candidate: sdp.Candidate | None) -> None:
         """Add a (trickled) remote candidate; `None` is end-of-candidates (RFC 8838 §13)."""
+        self._due_valid = False
         if self._closed:
             return
         if candidate is None:
@@ -404,6 +410,7 @@ class Agent:
     def receive_mdns(self, data: bytes, now: float) -> None:
         """Feed a datagram read on an optional multicast socket (port 5353, joined to
         224.0.0.251): responders that ignore RFC 6762 §6.7 (Chromium) answer only there."""
+        self._due_valid = False
         if self._mdns:
             self._now = now
             if not self._receive_mdns(data):
@@ -436,6 +443,7 @@ class Agent:
 
     def gather(self, local_addresses: Iterable[tuple[str, int]], now: float) -> None:
         """Make host candidates for the driver's sockets and start srflx/relay gathering."""
+        self._due_valid = False
         if self._closed:
             return
         self._now = now
@@ -574,14 +582,18 @@ class Agent:
             return None
         # DNS messages may start with any byte: answers to our mDNS queries come from port 5353.
         if addr[1] == MDNS_PORT and self._mdns and self._receive_mdns(data):
+            self._due_valid = False
             return None
         first = data[0]
         if first > 3:  # RFC 7983: only 0..3 is STUN; everything else goes up untouched
             if 64 <= first <= 79 and self._turn_servers:  # TURN ChannelData (RFC 8656 §12)
+                self._due_valid = False
                 return self._receive_turn(data, addr, now, local)
             if (local, None, addr) in self._proven:
                 return data
+            self._due_valid = False
             return self._data_slow_path(data, addr, local)
+        self._due_valid = False
         if self._closed:
             return None
         if self._turn_servers and _norm(addr) in self._turn_servers:
@@ -1233,6 +1245,13 @@ class Agent:
 
     def next_timeout(self) -> float | None:
         """Absolute time of the next due timer, or None."""
+        if self._due_valid:
+            return self._due
+        self._due = self._next_timeout()
+        self._due_valid = True
+        return self._due
+
+    def _next_timeout(self) -> float | None:
         if self._closed:
             return None
         times: list[float] = []
@@ -1269,6 +1288,7 @@ class Agent:
 
     def handle_timeout(self, now: float) -> None:
         """Fire retransmissions, paced checks, nomination and consent timers due at `now`."""
+        self._due_valid = False
         if self._closed:
             return
         self._now = now
@@ -1430,6 +1450,7 @@ class Agent:
         RFC 8445 §12.1); False (dropped, counted) without one."""
         route = self._send_route
         if route is None:
+            self._due_valid = False  # a relayed route may start TURN transactions
             pair = self._data_pair()
             if pair is None:
                 self.stats["send_dropped"] += 1
@@ -1466,6 +1487,7 @@ class Agent:
     def restart(self) -> None:
         """ICE restart (RFC 8445 §9): new ufrag/pwd, a fresh check list; local candidates are
         signalled again. The selected pair keeps carrying data until a new one is selected."""
+        self._due_valid = False
         if self._closed:
             return
         self.local_ufrag = _random_ice_string(8)
@@ -1489,6 +1511,7 @@ class Agent:
         """Stop checks, consent and gathering; deallocate TURN (flush `datagrams_to_send()` once
         more). STUN is ignored afterwards; data from proven pairs still passes through `receive()`
         (e.g. the peer's DTLS close_notify)."""
+        self._due_valid = False
         if self._closed:
             return
         self._closed = True

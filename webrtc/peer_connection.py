@@ -488,10 +488,10 @@ class WebRTCPeerConnection:
             return Error.ERR_BUSY  # called again from a signal handler
         self._in_poll = True
         try:
-            self._dirty = False
+            dirty, self._dirty = self._dirty, False
             if self._agent is not None and not self._broken:
                 try:
-                    self._step(self._clock())
+                    self._step(self._clock(), dirty)
                 except Exception:  # a layer bug: fail this connection, never the caller
                     self._fail_internal("poll()")
                     return Error.ERR_BUG
@@ -551,13 +551,18 @@ class WebRTCPeerConnection:
 
     # -- pipeline -------------------------------------------------------------------------------
 
-    def _step(self, now: float) -> None:
+    def _step(self, now: float, dirty: bool) -> None:
         agent = self._agent
         assert agent is not None
         transport = self._transport
+        # Whether anything can have changed since the last poll: an API call (`dirty`), a
+        # datagram, or a due timer. An idle poll stops after the timer checks (5.0 -> see note).
+        active = dirty or not self._dtls_started or self._mdns_socket is not None
         if transport is not None:
             dtls_conn = self._dtls
             received = transport.receive()
+            if received:
+                active = True
             if self._trace is not None:
                 self._trace.wire(received, incoming=True)
             # SCTP packets go from DTLS straight to the association, skipping one ApplicationData
@@ -585,14 +590,22 @@ class WebRTCPeerConnection:
         t = agent.next_timeout()
         if t is not None and t <= now:
             agent.handle_timeout(now)
+            active = True
         if self._dtls is not None:
             t = self._dtls.next_timeout()
             if t is not None and t <= now:
                 self._dtls.handle_timeout(now)
-        if self._sctp is not None:
+                active = True
+        assoc = self._sctp
+        if assoc is not None:
+            t = assoc.next_timeout()
+            if t is not None and t <= now:
+                active = True
             # Unconditional: it also tells SCTP the time, so timers started while packing below
             # (T3-rtx) are measured from now and not from the last datagram received.
-            self._sctp.handle_timeout(now)
+            assoc.handle_timeout(now)
+        if not active:
+            return
         self._drain_events(now)
         if not self._dtls_started:
             self._maybe_start_dtls(now)

@@ -292,6 +292,7 @@ def _sctp_of(pc: object) -> sctp.Association:
 def _send_sctp(attacker: object, chunks: list[bytes], vtag: int) -> None:
     packet = sctp.encode_packet(5000, 5000, vtag, chunks)
     _dtls_of(attacker).send(packet)
+    attacker._dirty = True  # type: ignore[attr-defined]  # (not through the API: flush at poll)
 
 
 def test_forged_cookies_wrong_vtags_and_stray_chunks() -> None:
