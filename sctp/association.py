@@ -896,7 +896,7 @@ class Association:
                     and size > 0
                     and (tsn - cum) & 0xFFFFFFFF == 1
                     and not self._rx_above
-                    and (ppid == _PPID_BINARY or ppid == _PPID_STRING)
+                    and ppid in _USER_PPIDS
                     and ssn == in_ssn.get(sid, 0)
                     and sid not in in_pending
                     and sid not in partial
@@ -2754,6 +2754,7 @@ class Association:
 _PADS = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
 _PPID_BINARY = dcep.PPID_BINARY
 _PPID_STRING = dcep.PPID_STRING
+_USER_PPIDS = (_PPID_BINARY, _PPID_STRING)
 _HEADER = struct.Struct("!HHI4s")  # common header, checksum as raw bytes (RFC 9260 §3.1)
 _ZERO4 = b"\x00\x00\x00\x00"
 _CHUNK_HEADER_UNPACK = CHUNK_HEADER.unpack_from
