@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 Address = tuple[str, int]
 Clock = Callable[[], float]
@@ -34,6 +34,32 @@ MDNS_GROUP_V4 = "224.0.0.251"  # RFC 6762 §3
 MDNS_PORT = 5353
 _MDNS_MAX_READ = 256  # datagrams per receive_mdns() call (a busy LAN must not stall poll())
 _SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+def _drain(
+    sock: socket.socket, local: Address, solo: Any, out: list[tuple[bytes, Address, Address]]
+) -> None:
+    """Read every pending datagram of `sock` into `out`. With `solo` (a poll object watching
+    only this socket) one poll(0) after the first datagram replaces the failing recvfrom that
+    would end the loop: 0.6 us instead of 2 us with one datagram per poll(), as in
+    request/response traffic; with more, the loop reads until EAGAIN."""
+    recvfrom = sock.recvfrom
+    errors = 0
+    while True:
+        try:
+            data, src = recvfrom(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # e.g. ICMP port unreachable reported once on the socket
+            errors += 1
+            if errors > 8:
+                return
+            continue
+        out.append((data, src if len(src) == 2 else (src[0], src[1]), local))
+        if solo is not None:
+            if not solo.poll(0):
+                return
+            solo = None
 
 
 def monotonic_clock() -> float:
@@ -109,7 +135,8 @@ class UdpTransport:
         # One poll(0) syscall finds the readable sockets: an idle socket costs no EAGAIN
         # exception (idle receive() with two sockets: 2.9 -> 0.8 us). None where poll is missing.
         self._poller = select.poll() if hasattr(select, "poll") else None
-        self._by_fd: dict[int, tuple[Address, socket.socket]] = {}
+        # fd -> (address, socket, a poll object watching only that socket)
+        self._by_fd: dict[int, tuple[Address, socket.socket, Any]] = {}
         self._mdns: socket.socket | None = None
 
     def local_hosts(self) -> list[str]:
@@ -135,7 +162,9 @@ class UdpTransport:
         self._sockets[addr] = sock
         if self._poller is not None:
             self._poller.register(sock.fileno(), select.POLLIN)
-            self._by_fd[sock.fileno()] = (addr, sock)
+            solo = select.poll()
+            solo.register(sock.fileno(), select.POLLIN)
+            self._by_fd[sock.fileno()] = (addr, sock, solo)
         return addr
 
     def send(self, data: bytes, local: Address, remote: Address) -> None:
@@ -163,24 +192,14 @@ class UdpTransport:
     def receive(self) -> list[tuple[bytes, Address, Address]]:
         out: list[tuple[bytes, Address, Address]] = []
         if self._poller is None:
-            ready = list(self._sockets.items())
-        else:
-            by_fd = self._by_fd
-            ready = [by_fd[fd] for fd, _ in self._poller.poll(0) if fd in by_fd]
-        for local, sock in ready:
-            recvfrom = sock.recvfrom
-            errors = 0
-            while True:
-                try:
-                    data, src = recvfrom(_RECV_SIZE)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:  # e.g. ICMP port unreachable reported once on the socket
-                    errors += 1
-                    if errors > 8:
-                        break
-                    continue
-                out.append((data, src if len(src) == 2 else (src[0], src[1]), local))
+            for local, sock in self._sockets.items():
+                _drain(sock, local, None, out)
+            return out
+        by_fd = self._by_fd
+        for fd, _ in self._poller.poll(0):
+            entry = by_fd.get(fd)
+            if entry is not None:
+                _drain(entry[1], entry[0], entry[2], out)
         return out
 
     def open_mdns(self) -> bool:
