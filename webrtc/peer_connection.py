@@ -70,6 +70,7 @@ from .states import (
 )
 from .trace import TraceEvent, Tracer
 
+_MessageReceived = sctp.MessageReceived  # checked once per received message
 logger = logging.getLogger(__name__)
 
 DESCRIPTION_TYPES = ("offer", "answer", "pranswer", "rollback")
@@ -655,7 +656,7 @@ class WebRTCPeerConnection:
         if assoc is not None:
             by_sid = self._by_sid
             while self._rx_queued < RECEIVE_QUEUE_LIMIT and (ev := assoc.next_event()) is not None:
-                if isinstance(ev, sctp.MessageReceived):
+                if type(ev) is _MessageReceived:
                     ch = by_sid.get(ev.stream_id)
                     if ch is not None:
                         data = ev.data
@@ -965,14 +966,6 @@ class WebRTCPeerConnection:
         ch._state = ChannelState.STATE_CLOSED
         self._rx_queued -= ch._rx_bytes
         ch._rx_bytes = 0
-
-    def _channel_consumed(self, ch: WebRTCDataChannel, n: int) -> None:
-        """The application read `n` bytes from `ch`."""
-        if ch._rx_bytes:
-            n = min(n, ch._rx_bytes)
-            ch._rx_bytes -= n
-            self._rx_queued -= n
-            self._dirty = True  # poll() may drain more from SCTP (and reopen its window)
 
     def _rollback(self, side: str) -> Error:
         nxt = signaling_transition(self._signaling, side, "rollback")
