@@ -168,3 +168,31 @@ def test_first_send_after_a_long_idle_is_not_retransmitted() -> None:
         p.a.poll()
     assert drive(w.net, w.clock, [p.a, p.b], lambda: rx.get_available_packet_count() == 3)
     assert assoc.stats.retransmissions == before
+
+
+def test_udp_transport_reads_one_or_many_pending_datagrams_in_order() -> None:
+    """receive() after one datagram (poll(0) ends the read) and after a burst (read to EAGAIN)."""
+    import socket
+
+    from webrtc.net import UdpTransport
+
+    t = UdpTransport(hosts=["127.0.0.1"])
+    local = t.bind("127.0.0.1")
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.sendto(b"one", local)
+        got = t.receive()
+        assert [d for d, _, _ in got] == [b"one"]
+        assert got[0][1] == sender.getsockname() and got[0][2] == local
+        assert t.receive() == []
+        burst = [bytes([i]) * (i + 1) for i in range(20)]
+        for d in burst:
+            sender.sendto(d, local)
+        assert [d for d, _, _ in t.receive()] == burst
+        assert t.receive() == []
+        big = bytes(16421)  # a PLPMTUD-sized DTLS record fits the receive buffer
+        sender.sendto(big, local)
+        assert [d for d, _, _ in t.receive()] == [big]
+    finally:
+        sender.close()
+        t.close()
