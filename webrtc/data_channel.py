@@ -87,7 +87,9 @@ class WebRTCDataChannel:
                 n = min(len(data), self._rx_bytes)
                 self._rx_bytes -= n
                 owner._rx_queued -= n
-                owner._dirty = True  # poll() may drain more from SCTP (and reopen its window)
+                if owner._rx_blocked:
+                    owner._rx_blocked = False
+                    owner._dirty = True  # poll() drains more from SCTP (and reopens its window)
         return data
 
     def get_available_packet_count(self) -> int:

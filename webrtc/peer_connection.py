@@ -209,6 +209,7 @@ class WebRTCPeerConnection:
         self._session_version = 1
         self._dirty = False
         self._rx_queued = 0  # bytes in channel receive queues (see RECEIVE_QUEUE_LIMIT)
+        self._rx_blocked = False  # SCTP events were left undrained at the limit
         self._broken = False  # a layer raised inside poll(); see poll()
 
     def _teardown(self, *, graceful: bool) -> None:
@@ -655,7 +656,13 @@ class WebRTCPeerConnection:
         assoc = self._sctp
         if assoc is not None:
             by_sid = self._by_sid
-            while self._rx_queued < RECEIVE_QUEUE_LIMIT and (ev := assoc.next_event()) is not None:
+            while True:
+                if self._rx_queued >= RECEIVE_QUEUE_LIMIT:
+                    self._rx_blocked = True  # get_packet() makes poll() drain again
+                    break
+                ev = assoc.next_event()
+                if ev is None:
+                    break
                 if type(ev) is _MessageReceived:
                     ch = by_sid.get(ev.stream_id)
                     if ch is not None:
@@ -966,6 +973,9 @@ class WebRTCPeerConnection:
         ch._state = ChannelState.STATE_CLOSED
         self._rx_queued -= ch._rx_bytes
         ch._rx_bytes = 0
+        if self._rx_blocked:
+            self._rx_blocked = False
+            self._dirty = True
 
     def _rollback(self, side: str) -> Error:
         nxt = signaling_transition(self._signaling, side, "rollback")
@@ -1012,23 +1022,25 @@ class WebRTCPeerConnection:
         except sctp.SctpError as exc:
             logger.warning("send failed: %s", exc)
             return Error.FAILED
-        self._dirty = True
-        if assoc.idle and not self._in_poll and not self._broken:
-            self._send_now(assoc)
+        if not (assoc.idle and not self._in_poll and not self._broken and self._send_now(assoc)):
+            self._dirty = True
         return Error.OK
 
-    def _send_now(self, assoc: sctp.Association) -> None:
+    def _send_now(self, assoc: sctp.Association) -> bool:
         """Put a message given to an idle association on the wire at once instead of at the next
-        poll(): ping-pong latency drops by two polls (quick bench median 97 -> see issue note).
-        With data in flight, messages wait for poll() and are bundled (SACK clocked)."""
+        poll() (a ping-pong needs two polls less). With data in flight, messages wait for poll()
+        and are bundled (SACK clocked). False when poll() still has work from this call."""
         if self._dtls_phase is not DtlsPhase.CONNECTED or self._agent is None:
-            return
+            return False
         try:
-            assoc.handle_timeout(self._clock())
+            now = self._clock()
+            due = assoc.next_timeout()
+            assoc.handle_timeout(now)
             self._move_sctp_down()
             self._move_dtls_down()
         except Exception:  # a layer bug: fail this connection, never the caller
             self._fail_internal("put_packet()")
+        return due is None or due > now  # a timer fired: poll() drains what it produced
 
     def _fail_internal(self, where: str) -> None:
         logger.exception("internal error in %s; the connection has failed", where)
