@@ -560,6 +560,8 @@ class WebRTCPeerConnection:
         # Whether anything can have changed since the last poll: an API call (`dirty`), a
         # datagram, or a due timer. An idle poll stops after the timer checks (5.0 -> see note).
         active = dirty or not self._dtls_started or self._mdns_socket is not None
+        # Whether ICE or DTLS may have events: not after DTLS application data alone.
+        control = active
         if transport is not None:
             dtls_conn = self._dtls
             received = transport.receive()
@@ -575,15 +577,19 @@ class WebRTCPeerConnection:
             for data, src, local in received:
                 payload = agent.receive(data, src, now, local)
                 if payload is None or not payload:
+                    control = True  # STUN, mDNS, or dropped
                     continue
                 if _is_dtls(payload[0]):
                     if dtls_conn is not None:
                         if assoc is None:
                             dtls_conn.receive(payload, now)
+                            control = True
                         else:
                             plain = dtls_conn.receive_application_data(payload, now)
                             if plain is not None:
                                 assoc.receive(plain, now)
+                            else:
+                                control = True
                     elif len(self._early_dtls) < MAX_EARLY_DTLS:
                         self._early_dtls.append(payload)
                 # RFC 7983: 0..3 STUN is the agent's, 128..191 RTP/RTCP is not supported here
@@ -592,12 +598,12 @@ class WebRTCPeerConnection:
         t = agent.next_timeout()
         if t is not None and t <= now:
             agent.handle_timeout(now)
-            active = True
+            active = control = True
         if self._dtls is not None:
             t = self._dtls.next_timeout()
             if t is not None and t <= now:
                 self._dtls.handle_timeout(now)
-                active = True
+                active = control = True
         assoc = self._sctp
         if assoc is not None:
             t = assoc.next_timeout()
@@ -608,17 +614,19 @@ class WebRTCPeerConnection:
             assoc.handle_timeout(now)
         if not active:
             return
-        self._drain_events(now)
+        self._drain_events(now, control)
         if not self._dtls_started:
             self._maybe_start_dtls(now)
         self._move_sctp_down()
         self._move_dtls_down()
 
-    def _drain_events(self, now: float) -> None:
+    def _drain_events(self, now: float, control: bool = True) -> None:
+        """Turn layer events into state changes and signals; `control` False skips ICE and DTLS
+        (nothing but DTLS application data arrived, which goes straight to SCTP)."""
         agent = self._agent
         assert agent is not None
         ev: Any
-        while (ev := agent.next_event()) is not None:
+        while control and (ev := agent.next_event()) is not None:
             if isinstance(ev, ice.CandidateGathered):
                 local = self._local
                 assert local is not None
@@ -630,7 +638,7 @@ class WebRTCPeerConnection:
             elif isinstance(ev, ice.GatheringComplete):
                 self._gathering = IceGatheringPhase.COMPLETE
         conn = self._dtls
-        if conn is not None:
+        if conn is not None and control:
             assoc = self._sctp
             sctp_receive: Callable[[bytes, float], None] | None = None
             if assoc is not None:
