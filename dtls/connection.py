@@ -427,8 +427,7 @@ class Connection:
                 window = rs.window
                 ahead = seq - window.top  # > 0: newer than anything seen (the common case)
                 if ahead > 0 or not window.is_replay(seq):
-                    # a view: the 16 KiB ciphertext is not copied twice before decryption
-                    plaintext = rs.open(23, es, memoryview(data)[HEADER_LEN:])
+                    plaintext = rs.open_application_data(data, es)
                     if plaintext is not None and len(plaintext) <= MAX_PLAINTEXT:
                         window.mark(seq)
                         stats = self.stats
