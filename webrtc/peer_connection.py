@@ -605,15 +605,15 @@ class WebRTCPeerConnection:
                 self._dtls.handle_timeout(now)
                 active = control = True
         assoc = self._sctp
-        if assoc is not None:
+        if assoc is not None and not active:
             t = assoc.next_timeout()
-            if t is not None and t <= now:
-                active = True
-            # Unconditional: it also tells SCTP the time, so timers started while packing below
-            # (T3-rtx) are measured from now and not from the last datagram received.
-            assoc.handle_timeout(now)
+            active = t is not None and t <= now
         if not active:
             return
+        if assoc is not None:
+            # Even when no timer is due: it also tells SCTP the time, so timers started while
+            # packing below (T3-rtx) are measured from now, not from the last datagram received.
+            assoc.handle_timeout(now)
         self._drain_events(now, control)
         if not self._dtls_started:
             self._maybe_start_dtls(now)
