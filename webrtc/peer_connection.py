@@ -617,8 +617,9 @@ class WebRTCPeerConnection:
         self._drain_events(now, control)
         if not self._dtls_started:
             self._maybe_start_dtls(now)
-        self._move_sctp_down()
-        self._move_dtls_down()
+        # DTLS and ICE have output only from SCTP packets or their own activity (`control`)
+        if self._move_sctp_down() or control:
+            self._move_dtls_down()
 
     def _drain_events(self, now: float, control: bool = True) -> None:
         """Turn layer events into state changes and signals; `control` False skips ICE and DTLS
@@ -702,16 +703,18 @@ class WebRTCPeerConnection:
             prevent()  # RFC 8899 §3: probes must not be fragmented on the way
         assoc.enable_plpmtud(limit)
 
-    def _move_sctp_down(self) -> None:
+    def _move_sctp_down(self) -> bool:
+        """SCTP packets into DTLS records; whether there were any."""
         assoc, conn = self._sctp, self._dtls
         if assoc is None or conn is None or self._dtls_phase is not DtlsPhase.CONNECTED:
-            return
+            return False
         send = conn.send
         packets = assoc.datagrams_to_send()
         if self._trace is not None:
             self._trace.sctp(packets, incoming=False)
         for packet in packets:
             send(packet)
+        return bool(packets)
 
     def _move_dtls_down(self) -> None:
         agent = self._agent
