@@ -1014,9 +1014,6 @@ class WebRTCPeerConnection:
         assoc = self._sctp
         if assoc is None or self._closed:
             return Error.ERR_UNAVAILABLE
-        limit = self._remote.max_message_size if self._remote is not None else 0
-        if limit and len(data) > limit:
-            return Error.ERR_INVALID_PARAMETER  # RFC 8841 §6.1 max-message-size
         if not binary:
             try:
                 data.decode("utf-8")
@@ -1024,7 +1021,7 @@ class WebRTCPeerConnection:
                 return Error.ERR_INVALID_PARAMETER
         try:
             assoc.send(sid, data, binary=binary)
-        except sctp.MessageTooLarge:
+        except sctp.MessageTooLarge:  # the peer's a=max-message-size (RFC 8841 §6.1) or ours
             return Error.ERR_INVALID_PARAMETER
         except sctp.ChannelNotOpen:
             return Error.ERR_UNAVAILABLE

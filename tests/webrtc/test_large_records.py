@@ -196,3 +196,35 @@ def test_udp_transport_reads_one_or_many_pending_datagrams_in_order() -> None:
     finally:
         sender.close()
         t.close()
+
+
+def test_the_peers_max_message_size_is_enforced_on_put_packet() -> None:
+    """RFC 8841 §6.1: a message above the peer's a=max-message-size is refused locally."""
+    w = World()
+    a = w.peer("10.0.0.1", 1)
+    b = w.peer("10.0.0.2", 2)
+    received: list[WebRTCDataChannel] = []
+    b.data_channel_received.connect(received.append)
+
+    def on_a(kind: str, text: str) -> None:
+        assert a.set_local_description(kind, text) == Error.OK
+        assert b.set_remote_description(kind, text) == Error.OK
+
+    def on_b(kind: str, text: str) -> None:
+        assert b.set_local_description(kind, text) == Error.OK
+        text = text.replace("a=max-message-size:262144", "a=max-message-size:1000")
+        assert a.set_remote_description(kind, text) == Error.OK
+
+    a.session_description_created.connect(on_a)
+    b.session_description_created.connect(on_b)
+    a.ice_candidate_created.connect(lambda m, i, n: b.add_ice_candidate(m, i, n))
+    b.ice_candidate_created.connect(lambda m, i, n: a.add_ice_candidate(m, i, n))
+    ch = a.create_data_channel("limited")
+    assert ch is not None and a.create_offer() == Error.OK
+    assert drive(w.net, w.clock, [a, b], lambda: ch.get_ready_state() == OPEN and bool(received))
+    assert ch.get_max_packet_size() == 1000
+    assert ch.put_packet(bytes(1001)) == Error.ERR_INVALID_PARAMETER
+    assert ch.put_packet(bytes(1000)) == Error.OK
+    remote = received[0]
+    assert drive(w.net, w.clock, [a, b], lambda: remote.get_available_packet_count() == 1)
+    assert remote.get_packet() == bytes(1000)
