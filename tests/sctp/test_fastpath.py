@@ -5,7 +5,8 @@
   events, the same packets byte for byte and the same counters;
 * the scheduler (heapreplace, the inlined push in send()) against a model of the plain
   weighted-fair-queueing algorithm (RFC 8831 §6.4);
-* the cached maximum message size.
+* the cached maximum message size;
+* the nothing-to-send shortcut of datagrams_to_send() against the full _flush pass.
 """
 
 from __future__ import annotations
@@ -591,3 +592,68 @@ def test_inline_path_honours_the_receive_window() -> None:
     b.receive(_build(b.real, a, [msg] * 5, b""), 0.1)  # room again after the drain
     assert b.real.stats.data_chunks_dropped == 3 + 3
     assert [len(e.data) for e in b.drain() if isinstance(e, sctp.MessageReceived)] == [700] * 2
+
+
+def _general_drain(x: sctp.Association) -> list[bytes]:
+    """datagrams_to_send() without its nothing-to-send shortcut."""
+    x._flush(x._now)
+    x._sack_burst = False
+    out = x._outbox
+    x._outbox = []
+    x.stats.packets_sent += len(out)
+    return out
+
+
+_DRAIN_STATE = (
+    "_sack_due",
+    "_sack_immediate",
+    "_sack_at",
+    "_sack_burst",
+    "_cwnd_full",
+    "_cwnd",
+    "_flight",
+    "_t3_at",
+    "_last_data_sent",
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_idle_drain_shortcut_matches_the_general_drain(seed: int) -> None:
+    """Every drain (with data, a held delayed SACK, or nothing) gives the same packets and
+    state as the full _flush pass, on a deep copy taken just before it."""
+    rng = random.Random(seed)
+    a, b = _established(seed)
+    sid = a.open_channel("p", negotiated_id=4)
+    b.open_channel("p", negotiated_id=4)
+    now = 0.0
+    empty = 0
+
+    def drain(x: sctp.Association) -> list[bytes]:
+        nonlocal empty
+        twin = copy.deepcopy(x)
+        got = x.datagrams_to_send()
+        want = _general_drain(twin)
+        assert got == want
+        for name in _DRAIN_STATE:
+            assert getattr(x, name) == getattr(twin, name), name
+        empty += not got
+        return got
+
+    for _ in range(120):
+        if rng.random() < 0.6:
+            a.send(sid, rng.randbytes(rng.choice((1, 64, 1000))))
+        for _ in range(rng.choice((1, 2, 3))):  # extra polls find nothing (or a held SACK)
+            for p in drain(a):
+                b.receive(p, now)
+            for p in drain(b):
+                a.receive(p, now)
+        for x in (a, b):
+            while (ev := x.next_event()) is not None:
+                if isinstance(ev, sctp.MessageReceived) and x is b and rng.random() < 0.3:
+                    b.send(ev.stream_id, b"r")
+        now += rng.choice((0.0005, 0.05, 0.3))
+        for x in (a, b):
+            t = x.next_timeout()
+            if t is not None and t <= now:
+                x.handle_timeout(now)
+    assert empty > 50  # drains with nothing to send happened (the shortcut)
