@@ -253,7 +253,8 @@ class Agent:
         self._nominating: CandidatePair | None = None
         self._closed = False
         # next_timeout() is asked on every poll; its value only changes through the mutators
-        # below, each of which clears this cache (idle poll() 5.0 -> see the issue note).
+        # below, each of which clears this cache (with webrtc's idle-poll shortcut, an idle poll
+        # went from 47k to 12.6k instructions: scripts/instructions.py idle).
         self._due: float | None = None
         self._due_valid = False
         self._consent_lost = False

@@ -558,7 +558,8 @@ class WebRTCPeerConnection:
         assert agent is not None
         transport = self._transport
         # Whether anything can have changed since the last poll: an API call (`dirty`), a
-        # datagram, or a due timer. An idle poll stops after the timer checks (5.0 -> see note).
+        # datagram, or a due timer. An idle poll stops after the timer checks (47k -> 12.6k
+        # instructions per idle poll, scripts/instructions.py idle).
         active = dirty or not self._dtls_started or self._mdns_socket is not None
         # Whether ICE or DTLS may have events: not after DTLS application data alone.
         control = active
