@@ -66,6 +66,7 @@ from .chunks import (
     decode_packet,
     encode_packet,
     encode_tlv,
+    encode_tlv_chunk,
 )
 from .errors import (
     ChannelError,
@@ -1673,10 +1674,8 @@ class Association:
         )
         self._cookie_echo = CookieEchoChunk(cookie).encode()
         if unrecognized:
-            causes = b"".join(
-                encode_tlv(CauseCode.UNRECOGNIZED_PARAMETERS, p) for p in unrecognized
-            )
-            self._cookie_echo += _error_chunk(causes)
+            causes = [encode_tlv(CauseCode.UNRECOGNIZED_PARAMETERS, p) for p in unrecognized]
+            self._cookie_echo += _error_chunk(*causes)
         self.state = State.COOKIE_ECHOED
         self._t1_count = 0
         self._send_cookie_echo(now)
@@ -3028,9 +3027,9 @@ _TX_STATES = frozenset({State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOW
 _SEND_STATES = frozenset({State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED})
 
 
-def _error_chunk(causes: bytes) -> bytes:
+def _error_chunk(*causes: bytes) -> bytes:
     """An ERROR chunk around already-encoded error causes (RFC 9260 §3.3.10)."""
-    return struct.pack("!BBH", ChunkType.ERROR, 0, 4 + len(causes)) + causes
+    return encode_tlv_chunk(ChunkType.ERROR, 0, b"", list(causes))
 
 
 def _peer_caps(init: InitChunk) -> int:

@@ -134,6 +134,14 @@ def encode_params(params: list[Param] | tuple[Param, ...]) -> bytes:
     return b"".join(encode_tlv(t, v) for t, v in params)
 
 
+def encode_tlv_chunk(ctype: int, flags: int, fixed: bytes, tlvs: list[bytes]) -> bytes:
+    """A chunk whose value is `fixed` then padded TLVs; the chunk length excludes the last
+    TLV's padding, which still follows as chunk padding (RFC 9260 §3.2)."""
+    body = fixed + b"".join(tlvs)
+    pad = len(tlvs[-1]) - U16.unpack_from(tlvs[-1], 2)[0] if tlvs else 0
+    return CHUNK_HEADER.pack(ctype, flags, 4 + len(body) - pad) + body
+
+
 def decode_params(data: bytes) -> list[Param]:
     """Split a TLV list (parameters or error causes). Padding of the last one may be absent."""
     out: list[Param] = []
@@ -193,14 +201,14 @@ class InitChunk:
     chunk_type = ChunkType.INIT
 
     def encode(self) -> bytes:
-        body = INIT_FIXED.pack(
+        fixed = INIT_FIXED.pack(
             self.initiate_tag,
             self.a_rwnd,
             self.outbound_streams,
             self.inbound_streams,
             self.initial_tsn,
-        ) + encode_params(self.params)
-        return CHUNK_HEADER.pack(self.chunk_type, 0, 4 + len(body)) + body
+        )
+        return encode_tlv_chunk(self.chunk_type, 0, fixed, [encode_tlv(*p) for p in self.params])
 
     def param(self, ptype: int) -> bytes | None:
         """Value of the first parameter of `ptype`, or None."""
@@ -246,8 +254,7 @@ class HeartbeatChunk:
     chunk_type = ChunkType.HEARTBEAT
 
     def encode(self) -> bytes:
-        body = encode_params(self.params)
-        return CHUNK_HEADER.pack(self.chunk_type, 0, 4 + len(body)) + body
+        return encode_tlv_chunk(self.chunk_type, 0, b"", [encode_tlv(*p) for p in self.params])
 
 
 @dataclass(slots=True)
@@ -267,8 +274,8 @@ class AbortChunk:
     chunk_type = ChunkType.ABORT
 
     def encode(self) -> bytes:
-        body = encode_params(self.causes)
-        return CHUNK_HEADER.pack(self.chunk_type, FLAG_T if self.t_bit else 0, 4 + len(body)) + body
+        causes = [encode_tlv(*c) for c in self.causes]
+        return encode_tlv_chunk(self.chunk_type, FLAG_T if self.t_bit else 0, b"", causes)
 
 
 @dataclass(slots=True)
@@ -278,8 +285,8 @@ class ErrorChunk:
     causes: list[Param] = field(default_factory=list)
 
     def encode(self) -> bytes:
-        body = encode_params(self.causes)
-        return CHUNK_HEADER.pack(ChunkType.ERROR, 0, 4 + len(body)) + body
+        causes = [encode_tlv(*c) for c in self.causes]
+        return encode_tlv_chunk(ChunkType.ERROR, 0, b"", causes)
 
 
 @dataclass(slots=True)
@@ -435,10 +442,8 @@ class ReconfigChunk:
     params: list[ReconfigParam] = field(default_factory=list)
 
     def encode(self) -> bytes:
-        body = b"".join(
-            p.encode() if not isinstance(p, tuple) else encode_tlv(*p) for p in self.params
-        )
-        return CHUNK_HEADER.pack(ChunkType.RECONFIG, 0, 4 + len(body)) + body
+        tlvs = [p.encode() if not isinstance(p, tuple) else encode_tlv(*p) for p in self.params]
+        return encode_tlv_chunk(ChunkType.RECONFIG, 0, b"", tlvs)
 
 
 @dataclass(slots=True)

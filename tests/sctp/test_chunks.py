@@ -190,3 +190,51 @@ def test_decode_structured_chunks_total(items: list[tuple[int, int, bytes]]) -> 
     except sctp.SctpError:
         return
     assert len(pkt.chunks) == len(items)
+
+
+# RFC 9260 §3.2: the chunk length excludes the padding of the chunk's last parameter; that
+# padding still follows (issue 13, defect 6: tshark flagged these chunks as malformed).
+def test_reconfig_length_excludes_last_padding() -> None:
+    req = c.OutgoingSsnResetRequest(7, 6, 0x01020304, (3,))
+    wire = c.ReconfigChunk([req]).encode()
+    # type 130, length 4 + 18 (parameter 13, length 18: 12 fixed + one 2-byte stream id), pad 2
+    assert wire == bytes.fromhex("82000016000d001200000007000000060102030400030000")
+    both = c.ReconfigChunk([req, c.ReconfigResponse(9, 1)]).encode()
+    assert both[:4] == bytes.fromhex("82000024")  # 4 + 20 + 12: inner padding counts
+    assert c.decode_chunks(wire, 0) == [c.ReconfigChunk([req])]
+
+
+def test_tlv_chunks_length_excludes_last_padding() -> None:
+    hb = c.HeartbeatChunk([(c.ParamType.HEARTBEAT_INFO, b"abcde")]).encode()
+    assert hb == bytes.fromhex("0400000d000100096162636465000000")
+    abort = c.AbortChunk(True, [(c.CauseCode.PROTOCOL_VIOLATION, b"x")]).encode()
+    assert abort == bytes.fromhex("06010009000d000578000000")
+    err = c.ErrorChunk([(c.CauseCode.NO_USER_DATA, b"\x00\x00\x00\x01\x02")]).encode()
+    assert err == bytes.fromhex("0900000d000900090000000102000000")
+    init = c.InitChunk(1, 2, 3, 4, 5, [(0x8008, bytes([130, 192, 6]))]).encode()
+    assert init == bytes.fromhex("0100001b000000010000000200030004000000058008000782c00600")
+    ack = c.InitAckChunk(1, 2, 3, 4, 5, [(c.ParamType.STATE_COOKIE, b"\x01")]).encode()
+    assert ack[:4] == bytes.fromhex("02000019") and len(ack) == 28
+    # aligned parameters: nothing to exclude
+    assert c.HeartbeatChunk([(1, b"abcd")]).encode()[:4] == bytes.fromhex("0400000c")
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        c.ReconfigChunk([c.OutgoingSsnResetRequest(7, 6, 5, (3,))]),
+        c.HeartbeatChunk([(c.ParamType.HEARTBEAT_INFO, b"abcde")]),
+        c.AbortChunk(False, [(c.CauseCode.USER_INITIATED_ABORT, b"bye")]),
+        c.ErrorChunk([(c.CauseCode.NO_USER_DATA, b"\x00\x00\x00\x01\x02")]),
+        c.InitChunk(1, 2, 3, 4, 5, [(0x8008, bytes([130, 192, 6]))]),
+    ],
+)
+def test_decoders_accept_padded_and_unpadded_lengths(chunk: c.Chunk) -> None:
+    # a peer that counts the final padding in the chunk length (as this stack did) still decodes
+    wire = chunk.encode()
+    assert len(wire) % 4 == 0
+    legacy = wire[:2] + struct.pack("!H", len(wire)) + wire[4:]
+    assert c.decode_chunks(wire, 0) == [chunk]
+    assert c.decode_chunks(legacy, 0) == [chunk]
+    assert c.decode_chunks(wire + wire, 0) == [chunk, chunk]
+    assert c.decode_chunks(legacy + wire, 0) == [chunk, chunk]
