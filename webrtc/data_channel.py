@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import states as st
 from . import variant
 from .errors import Error
+from .logs import clip
 from .states import ChannelState, WriteMode
 
 if TYPE_CHECKING:
@@ -15,6 +17,9 @@ if TYPE_CHECKING:
 
 UNSET_RELIABILITY = 65535  # Godot reports 65535 for an unset maxRetransmits/maxPacketLifeTime
 DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # Godot PacketPeer default
+MIN_ENCODE_BUFFER_MAX_SIZE = 1024  # PacketPeer::set_encode_buffer_max_size bounds
+MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 _BUFFERS = (bytes, bytearray, memoryview)
@@ -123,8 +128,21 @@ class WebRTCDataChannel:
         return self._encode_buffer_max_size
 
     def set_encode_buffer_max_size(self, max_size: int) -> None:
-        if isinstance(max_size, int) and 0 < max_size <= 256 * 1024 * 1024:
-            self._encode_buffer_max_size = max_size
+        """Godot's PacketPeer rule: 1 KiB to 256 MiB, rounded up to a power of two; a value
+        outside is refused with an error log and the size stays as it was."""
+        if (
+            not isinstance(max_size, int)
+            or isinstance(max_size, bool)
+            or not MIN_ENCODE_BUFFER_MAX_SIZE <= max_size <= MAX_ENCODE_BUFFER_MAX_SIZE
+        ):
+            logger.error(
+                "encode_buffer_max_size must be an int from %d to %d; got %s",
+                MIN_ENCODE_BUFFER_MAX_SIZE,
+                MAX_ENCODE_BUFFER_MAX_SIZE,
+                clip(repr(max_size)),
+            )
+            return
+        self._encode_buffer_max_size = 1 << (max_size - 1).bit_length()  # next_power_of_2
 
     encode_buffer_max_size = property(get_encode_buffer_max_size, set_encode_buffer_max_size)
 
@@ -189,10 +207,11 @@ class WebRTCDataChannel:
         return self._owner._channel_buffered(self._id)
 
     def get_max_packet_size(self) -> int:
-        """The largest message the peer accepts (its a=max-message-size; 0 = unlimited)."""
+        """The largest message put_packet accepts: the smaller of our a=max-message-size and
+        the peer's (RFC 8841 §6.1; 0 on a side = no limit there, 0 here = none on either)."""
         if self._owner is None:
             return 0
-        return self._owner._remote_max_message_size()
+        return self._owner._max_message_size()
 
     def __repr__(self) -> str:
         return (

@@ -170,7 +170,8 @@ class WebRTCPeerConnection:
         self._trace = None if trace is None else Tracer(trace, self._clock)
         self._certificate: dtls.Certificate | None = None
         self.last_error = Error.OK
-        self._in_poll = False
+        self._in_poll = False  # inside poll() (also while its signal handlers run)
+        self._in_step = False  # inside poll()'s I/O step (a trace callback may run there)
         self._closed = False
         self._reset({"stun": [], "turn": [], "loopback": False})
 
@@ -487,24 +488,37 @@ class WebRTCPeerConnection:
         if self._closed:
             return Error.ERR_UNCONFIGURED
         if self._in_poll:
-            return Error.ERR_BUSY  # called again from a signal handler
+            # Called again from a signal handler (Godot returns OK and its inner call goes on
+            # draining): step now too unless the outer call is inside the pipeline (a trace
+            # callback), then go on emitting the same queue, so order is kept and each signal
+            # is emitted once.
+            if self._in_step:
+                return Error.OK
+            return self._poll_once()
         self._in_poll = True
         try:
-            dirty, self._dirty = self._dirty, False
-            if self._agent is not None and not self._broken:
-                try:
-                    self._step(self._clock(), dirty)
-                except Exception:  # a layer bug: fail this connection, never the caller
-                    self._fail_internal("poll()")
-                    return Error.ERR_BUG
-            # Handlers run here, in order; an exception in one propagates to the caller and
-            # the signals still queued are emitted by the next poll().
-            queue = self._emit_queue
-            while queue and not self._closed:
-                signal, args = queue.popleft()
-                signal.emit(*args)
+            return self._poll_once()
         finally:
             self._in_poll = False
+
+    def _poll_once(self) -> Error:
+        dirty, self._dirty = self._dirty, False
+        if self._agent is not None and not self._broken:
+            self._in_step = True
+            try:
+                self._step(self._clock(), dirty)
+            except Exception:  # a layer bug: fail this connection, never the caller
+                self._fail_internal("poll()")
+                return Error.ERR_BUG
+            finally:
+                self._in_step = False
+        # Handlers run here, in order; an exception in one propagates to the caller and the
+        # signals still queued are emitted by the next poll(). A signal is dequeued before it
+        # is emitted, so a handler's own poll() emits only the ones after it.
+        queue = self._emit_queue
+        while queue and not self._closed:
+            signal, args = queue.popleft()
+            signal.emit(*args)
         return Error.OK
 
     def close(self) -> None:
@@ -1083,6 +1097,14 @@ class WebRTCPeerConnection:
         if self._remote is None:
             return jsep.DEFAULT_REMOTE_MAX_MESSAGE_SIZE
         return self._remote.max_message_size
+
+    def _max_message_size(self) -> int:
+        """The send limit SCTP applies: min of ours and the peer's, 0 meaning no limit."""
+        local = jsep.LOCAL_MAX_MESSAGE_SIZE if self._local is None else self._local.max_message_size
+        remote = self._remote_max_message_size()
+        if local and remote:
+            return min(local, remote)
+        return local or remote
 
 
 def _ice_phase(state: Any) -> IcePhase:
