@@ -5,6 +5,7 @@ from __future__ import annotations
 from .data_channel import WebRTCDataChannel
 from .errors import Error
 from .extension import WebRTCPeerConnectionExtension
+from .multiplayer import ConnectionStatus, MultiplayerPeer, TransferMode, WebRTCMultiplayerPeer
 from .net import DatagramTransport, UdpTransport
 from .peer_connection import WebRTCPeerConnection
 from .signals import Signal
@@ -13,13 +14,17 @@ from .states import ChannelState, ConnectionState, GatheringState, SignalingStat
 __all__ = [
     "ChannelState",
     "ConnectionState",
+    "ConnectionStatus",
     "DatagramTransport",
     "Error",
     "GatheringState",
+    "MultiplayerPeer",
     "Signal",
     "SignalingState",
+    "TransferMode",
     "UdpTransport",
     "WebRTCDataChannel",
+    "WebRTCMultiplayerPeer",
     "WebRTCPeerConnection",
     "WebRTCPeerConnectionExtension",
     "WriteMode",

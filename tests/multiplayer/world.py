@@ -1,0 +1,118 @@
+"""Multiplayer peers on the simulated network (virtual clock, seeded loss)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.netsim import Impairment, Network, VirtualClock
+from tests.webrtc.simnet import make_peer, wire
+from webrtc import Error, WebRTCMultiplayerPeer, WebRTCPeerConnection
+
+FRAME = 0.016  # a game polls once per frame
+
+
+@dataclass
+class Node:
+    """One `WebRTCMultiplayerPeer` on its own simulated host, and what its signals reported."""
+
+    mp: WebRTCMultiplayerPeer
+    host: str
+    events: list[tuple[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.mp.peer_connected.connect(lambda pid: self.events.append(("connected", pid)))
+        self.mp.peer_disconnected.connect(lambda pid: self.events.append(("disconnected", pid)))
+
+    def drain(self) -> list[tuple[int, int, int, bytes]]:
+        """Every packet as (sender, channel, mode, payload), in get_packet order."""
+        out = []
+        while self.mp.get_available_packet_count():
+            sender = self.mp.get_packet_peer()
+            channel = self.mp.get_packet_channel()
+            mode = int(self.mp.get_packet_mode())
+            data = self.mp.get_packet()
+            assert self.mp.get_packet_error() == Error.OK
+            out.append((sender, channel, mode, data))
+        return out
+
+
+class World:
+    def __init__(self, impairment: Impairment | None = None, seed: int = 0) -> None:
+        self.clock = VirtualClock()
+        self.network = Network(impairment or Impairment(), seed=seed)
+        self.nodes: list[Node] = []
+        self.extra: list[WebRTCPeerConnection] = []  # connections not (yet) in any peer map
+        self._seeds = itertools.count(seed * 1000 + 1)
+        self._hosts = itertools.count(1)
+
+    def node(self) -> Node:
+        node = Node(WebRTCMultiplayerPeer(), f"10.0.0.{next(self._hosts)}")
+        self.nodes.append(node)
+        return node
+
+    def connection(self, node: Node) -> WebRTCPeerConnection:
+        return make_peer(self.network, self.clock, node.host, next(self._seeds))
+
+    def link(
+        self, a: Node, b: Node, *, lifetime: int = 1, offer: bool = True
+    ) -> tuple[WebRTCPeerConnection, WebRTCPeerConnection]:
+        """New connections a<->b added on both sides (ids from the nodes' unique ids); the
+        peer with the higher id offers, as Godot's demo does."""
+        id_a, id_b = a.mp.get_unique_id(), b.mp.get_unique_id()
+        pc_a, pc_b = self.connection(a), self.connection(b)
+        assert a.mp.add_peer(pc_a, id_b, lifetime) == Error.OK
+        assert b.mp.add_peer(pc_b, id_a, lifetime) == Error.OK
+        wire(pc_a, pc_b)
+        if offer:
+            assert (pc_a if id_a > id_b else pc_b).create_offer() == Error.OK
+        return pc_a, pc_b
+
+    def connections(self) -> list[WebRTCPeerConnection]:
+        pcs = list(self.extra)
+        for node in self.nodes:
+            pcs.extend(p["connection"] for p in node.mp.get_peers().values())
+        return pcs
+
+    def poll(self) -> None:
+        for node in self.nodes:
+            node.mp.poll()
+        for pc in self.extra:
+            pc.poll()
+
+    def run(self, until: Callable[[], bool], max_time: float = 30.0) -> bool:
+        """Poll everything, jump to the next timer or arrival; until `until()` or `max_time`."""
+        deadline = self.clock.now + max_time
+        for _ in range(1_000_000):
+            self.poll()
+            if until():
+                return True
+            times = [t for t in (pc.next_timeout() for pc in self.connections()) if t is not None]
+            arrival = self.network.next_arrival()
+            if arrival is not None:
+                times.append(arrival)
+            if not times:
+                return until()
+            t = max(min(times), self.clock.now)
+            if t > deadline:
+                return until()
+            self.clock.advance_to(t)
+            self.network.deliver_due(self.clock.now)
+        return until()
+
+    def frames(self, n: int, each: Callable[[int], None] | None = None) -> None:
+        """`n` game frames: deliver what is due, poll every node, then `each(frame)`."""
+        for i in range(n):
+            self.clock.advance_to(self.clock.now + FRAME)
+            self.network.deliver_due(self.clock.now)
+            self.poll()
+            if each is not None:
+                each(i)
+
+    def connected(self, node: Node, *ids: int) -> Callable[[], bool]:
+        def check() -> bool:
+            peers = node.mp.get_peers()
+            return all(i in peers and peers[i]["connected"] for i in ids)
+
+        return check
