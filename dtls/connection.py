@@ -72,6 +72,9 @@ MAX_HANDSHAKE_MESSAGE = 1 << 17  # larger handshake messages are refused (memory
 MAX_CLIENT_HELLO = 1 << 14  # a fragmented ClientHello is reassembled up to this size
 MAX_FUTURE_MESSAGES = 16  # handshake messages buffered ahead of the next expected one
 MAX_BUFFERED_RECORDS = 32  # future-epoch records / early application data kept
+# Float slack when comparing a peer's retransmission time with ours: both timers run on the same
+# interval, so the sums differ only by rounding.
+_CLOCK_SLACK = 1e-6
 _CCS = b"\x01"
 # Content types (RFC 5246 §6.2.1) are compared as plain ints on the record path:
 # 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data.
@@ -99,6 +102,11 @@ class State(Enum):
 
 _HANDSHAKING = frozenset(
     s for s in State if s not in (State.INIT, State.ESTABLISHED, State.CLOSED, State.FAILED)
+)
+# States in which every new handshake message from the peer is protected (its Finished, or a
+# renegotiation attempt): a plaintext one can only be forged (RFC 6347 §4.1.2.7).
+_AUTHENTICATED_ONLY = frozenset(
+    (State.CLIENT_WAIT_FINISHED, State.SERVER_WAIT_FINISHED, State.ESTABLISHED)
 )
 
 # One flight item: (content_type, epoch, msg_type, message_seq, body)
@@ -217,7 +225,7 @@ class Connection:
         # answered (a retransmission of the latter means our flight was lost)
         self._peer_flight_start = -1
         self._peer_flight_first_seq = -1
-        self._retransmitted_now = False
+        self._flight_sent_at = float("-inf")  # last transmission of our current flight
         self._record_seq = 0  # sequence number of the handshake record being processed
         self._hello_partial: tuple[int, _Partial] | None = None  # fragmented ClientHello
         # negotiated parameters
@@ -399,6 +407,7 @@ class Connection:
         if self._unanswered > BACKOFF_AFTER:
             self._back_off_mtu()
         self._transmit_flight()
+        self._flight_sent_at = now
         self.stats.retransmissions += 1
         self._timeout = min(self._timeout * 2, MAX_RETRANSMIT)
         self._set_timer(now + self._timeout)
@@ -448,7 +457,6 @@ class Connection:
         elif state in (State.CLOSED, State.FAILED, State.INIT):
             return
         self.stats.datagrams_received += 1
-        self._retransmitted_now = False
         try:
             self._receive_records(data, now)
         except AlertReceived as exc:
@@ -488,24 +496,33 @@ class Connection:
                 self.stats.unknown_epoch += 1
             return
         seq = es & SEQ_MASK
-        window = rs.window
-        if window.is_replay(seq):
-            self.stats.replayed += 1
-            return
-        plaintext = rs.open(ct, es, body)
-        if plaintext is None:
-            self.stats.bad_records += 1  # RFC 6347 §4.1.2.7: invalid records silently dropped
-            return
-        if len(plaintext) > MAX_PLAINTEXT:
-            self.stats.malformed += 1
-            return
-        window.mark(seq)
+        if epoch == 0:
+            if ct != 22 and self._state is State.ESTABLISHED:
+                # RFC 6347 §4.1.2.7: unauthenticated plaintext after the handshake; only
+                # handshake retransmissions (which may trigger our final flight) are of use
+                self.stats.unauthenticated_dropped += 1
+                return
+            # RFC 6347 §4.1.2.6: the window moves only for records that authenticate, and
+            # plaintext never does (a forged sequence number would hide the peer's records)
+            if len(body) > MAX_PLAINTEXT:
+                self.stats.malformed += 1
+                return
+            plaintext = bytes(body)
+        else:
+            window = rs.window
+            if window.is_replay(seq):
+                self.stats.replayed += 1
+                return
+            opened = rs.open(ct, es, body)
+            if opened is None:
+                self.stats.bad_records += 1  # RFC 6347 §4.1.2.7: invalid records silently dropped
+                return
+            if len(opened) > MAX_PLAINTEXT:
+                self.stats.malformed += 1
+                return
+            window.mark(seq)
+            plaintext = opened
         self.stats.records_received += 1
-        if epoch == 0 and ct != 22 and self._state is State.ESTABLISHED:
-            # unauthenticated plaintext after the handshake: only handshake retransmissions
-            # (which may trigger our final flight) are still of use
-            self.stats.malformed += 1
-            return
         if ct == 23:
             if epoch == 0:
                 self.stats.malformed += 1
@@ -552,7 +569,8 @@ class Connection:
 
     def _handle_alert(self, epoch: int, payload: bytes) -> None:
         if len(payload) != 2:
-            raise DecodeError("bad alert")
+            self.stats.malformed += 1  # RFC 6347 §4.1.2.7: invalid records silently discarded
+            return
         level, description = payload[0], payload[1]
         self.stats.alerts_received += 1
         if description == AlertDescription.close_notify:
@@ -610,6 +628,7 @@ class Connection:
         self._timeout = self.initial_retransmit
         self._unanswered = 0
         self._transmit_flight()
+        self._flight_sent_at = now
         if final:
             self._timer = None
             return
@@ -650,55 +669,72 @@ class Connection:
             self._out.append(bytes(cur))
         self._flight_largest = max(map(len, self._out[first:]), default=0)
 
-    def _retransmit_on_peer_retransmission(self) -> None:
-        """RFC 6347 §4.2.4: a retransmitted peer flight means ours was lost; resend it."""
-        if self._flight and not self._retransmitted_now:
-            self._retransmitted_now = True
-            self._transmit_flight()
-            self.stats.retransmissions += 1
+    def _retransmit_on_peer_retransmission(self, now: float) -> None:
+        """RFC 6347 §4.2.4: a retransmitted peer flight means ours was lost; resend it, at most
+        once per `initial_retransmit` (the trigger is unauthenticated plaintext: without the
+        limit every forged fragment would reflect a whole flight toward the peer)."""
+        if not self._flight:
+            return
+        if now < self._flight_sent_at + self.initial_retransmit - _CLOCK_SLACK:
+            self.stats.resends_suppressed += 1
+            return
+        self._transmit_flight()
+        self._flight_sent_at = now
+        self.stats.retransmissions += 1
 
     # --- handshake messages ---
 
     def _handle_handshake_record(self, epoch: int, payload: bytes, now: float) -> None:
-        if self._state is State.SERVER_WAIT_CLIENT_HELLO:
-            try:
-                fragments = m.parse_fragments(payload)
-            except DecodeError:
-                self.stats.malformed += 1
-                return
-            for frag in fragments:
-                if self._state is State.SERVER_WAIT_CLIENT_HELLO:
-                    self._server_stateless_client_hello(epoch, frag, now)
-                else:
-                    self._on_fragment(epoch, frag)
-            self._process_messages(now)
+        try:
+            fragments = m.parse_fragments(payload)
+        except DecodeError:
+            # RFC 6347 §4.1.2.7: an invalid record is silently discarded, never a fatal alert
+            # (plaintext ones can come from anyone who can put the peer's address on a packet)
+            self.stats.malformed += 1
             return
-        for frag in m.parse_fragments(payload):
-            self._on_fragment(epoch, frag)
+        for frag in fragments:
+            if self._state is State.SERVER_WAIT_CLIENT_HELLO:
+                self._server_stateless_client_hello(epoch, frag, now)
+            else:
+                self._on_fragment(epoch, frag, now)
         self._process_messages(now)
 
-    def _on_fragment(self, epoch: int, frag: m.Fragment) -> None:
+    def _on_fragment(self, epoch: int, frag: m.Fragment, now: float) -> None:
         seq = frag.message_seq
         if seq < self._recv_seq:
             if seq == self._peer_flight_first_seq and frag.offset == 0:
-                self._retransmit_on_peer_retransmission()
+                self._retransmit_on_peer_retransmission(now)
+            else:
+                self.stats.handshake_dropped += 1  # a message already processed
             return
-        if seq >= self._recv_seq + MAX_FUTURE_MESSAGES:
+        if epoch == 0 and (self._state in _AUTHENTICATED_ONLY or frag.msg_type == HT.finished):
+            # RFC 6347 §4.1.2.7: only an authenticated message may come now (Finished, or a
+            # renegotiation after the handshake), so a plaintext one is forged or stale
+            self.stats.unauthenticated_dropped += 1
             return
-        if epoch == 0 and self._state is State.ESTABLISHED:
-            return  # new plaintext handshake messages after the handshake are not authentic
-        if frag.length > MAX_HANDSHAKE_MESSAGE:
-            raise AlertError(AlertDescription.illegal_parameter, "handshake message too large")
+        if seq >= self._recv_seq + MAX_FUTURE_MESSAGES or frag.length > MAX_HANDSHAKE_MESSAGE:
+            self.stats.handshake_dropped += 1  # memory bound: too far ahead or too large
+            return
         partial = self._reassembly.get(seq)
+        if (
+            partial is not None
+            and (
+                partial.msg_type != frag.msg_type
+                or partial.length != frag.length
+                or partial.epoch != epoch
+            )
+            and partial.epoch <= epoch
+        ):
+            # A peer's fragments never disagree, so one side is forged: start over from the
+            # newest fragment (the peer's retransmission then rebuilds the message), but never
+            # let plaintext replace an authenticated partial.
+            self.stats.handshake_dropped += 1
+            partial = None
+        elif partial is not None and partial.epoch > epoch:
+            self.stats.unauthenticated_dropped += 1
+            return
         if partial is None:
             partial = self._reassembly[seq] = _Partial(frag.msg_type, frag.length, epoch)
-        elif (
-            partial.msg_type != frag.msg_type
-            or partial.length != frag.length
-            or partial.epoch != epoch
-        ):
-            self.stats.malformed += 1  # fragment disagrees with earlier ones: drop it
-            return
         self._unanswered = 0  # part of the peer's next flight: ours got through at this MTU
         partial.add(frag.offset, frag.body)
 

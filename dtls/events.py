@@ -37,6 +37,14 @@ class Stats:
     malformed: int = 0  # undecodable records or datagram tails
     bad_records: int = 0  # failed AEAD authentication (RFC 6347 §4.1.2.7: silently dropped)
     replayed: int = 0  # rejected by the anti-replay window
+    # plaintext (epoch 0) records or handshake messages where only authenticated ones may act:
+    # after the handshake, or once the peer's Finished is due (RFC 6347 §4.1.2.7)
+    unauthenticated_dropped: int = 0
+    # handshake fragments not kept: already processed, too far ahead, too large, or
+    # contradicting earlier fragments of the same message (the earlier ones are dropped)
+    handshake_dropped: int = 0
+    # peer retransmissions not answered: at most one resend of our flight per initial_retransmit
+    resends_suppressed: int = 0
     unknown_epoch: int = 0  # records of an epoch we cannot read (dropped)
     future_epoch_buffered: int = 0
     early_data_buffered: int = 0

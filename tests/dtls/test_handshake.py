@@ -104,8 +104,10 @@ def test_cookie_exchange_is_stateless_and_excluded_from_transcript() -> None:
     frag = parse_fragments(hvr[13:])[0]
     assert frag.msg_type == HandshakeType.hello_verify_request and frag.message_seq == 0
     assert HEADER.unpack_from(hvr)[2] == HEADER.unpack_from(ch1)[2]  # RFC 6347 §4.2.1
-    server.receive(ch1, 0.0)  # an exact replay is dropped by the anti-replay window
-    assert server.datagrams_to_send() == [] and server.stats.replayed == 1
+    # an exact replay is answered alike: plaintext has no anti-replay window (a forged record
+    # sequence number must not move it, RFC 6347 §4.1.2.6) and the server keeps no state
+    server.receive(ch1, 0.0)
+    assert server.datagrams_to_send() == [hvr] and server.stats.replayed == 0
     # a retransmitted ClientHello (new record seq) gets the same cookie (HMAC of its fields)
     client.handle_timeout(1.0)
     server.receive(client.datagrams_to_send()[0], 1.0)

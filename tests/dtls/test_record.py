@@ -182,7 +182,7 @@ def test_unauthenticated_epoch0_alert_ignored_after_handshake() -> None:
     server.receive(HEADER.pack(21, 0xFEFD, 501, 3) + b"\x02\x28\x00", 1.0)  # bad length
     server.receive(HEADER.pack(20, 0xFEFD, 502, 1) + b"\x07", 1.0)  # bad CCS
     assert server.state is State.ESTABLISHED
-    assert server.stats.malformed == 3 and server.stats.alerts_received == 0
+    assert server.stats.unauthenticated_dropped == 3 and server.stats.alerts_received == 0
 
 
 def test_send_rejects_oversized_records() -> None:
