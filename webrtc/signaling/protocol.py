@@ -104,6 +104,10 @@ def decode_message(text: str | bytes) -> Message:
     data = obj.get("data", "")
     if not isinstance(data, str):
         raise ProtocolError("Invalid message format: 'data' must be a string")
+    if not _is_unicode(data):
+        # A JSON escape such as "\ud800" decodes to a lone surrogate, which no UTF-8 frame
+        # can carry onwards (RFC 8259 §8.2: such a string is not interoperable).
+        raise ProtocolError("Invalid message format: 'data' is not valid Unicode")
     if not 0 <= peer_id <= MAX_PEER_ID:
         raise ProtocolError(f"Invalid message format: 'id' out of range: {peer_id}")
     try:
@@ -113,8 +117,22 @@ def decode_message(text: str | bytes) -> Message:
     return Message(msg_type, peer_id, data)
 
 
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be sent as UTF-8 (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def encode_message(message: Message) -> str:
-    """Serialise ``message`` as the JSON text of one frame."""
+    """Serialise ``message`` as the JSON text of one frame; :class:`ProtocolError` when its
+    ``data`` cannot be sent as UTF-8 (a lone surrogate)."""
+    if not _is_unicode(message.data):
+        raise ProtocolError("Invalid message format: 'data' is not valid Unicode")
     return json.dumps(
         {"type": int(message.type), "id": message.id, "data": message.data},
         separators=(",", ":"),
@@ -147,8 +165,9 @@ def decode_candidate(data: str) -> tuple[str, int, str]:
 
 
 def close_reason(text: str) -> str:
-    """Truncate ``text`` to fit a WebSocket close frame (RFC 6455 §5.5)."""
-    raw = text.encode("utf-8")
-    if len(raw) <= _MAX_REASON_BYTES:
+    """Truncate ``text`` to fit a WebSocket close frame (RFC 6455 §5.5); characters UTF-8
+    cannot carry (lone surrogates) are written as escapes."""
+    raw = text.encode("utf-8", errors="backslashreplace")
+    if len(raw) <= _MAX_REASON_BYTES and _is_unicode(text):
         return text
     return raw[:_MAX_REASON_BYTES].decode("utf-8", errors="ignore")

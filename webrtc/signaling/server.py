@@ -58,6 +58,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_PORT = 9080
 DEFAULT_MAX_PEERS = 4096
 DEFAULT_MAX_LOBBIES = 1024
+# Members per lobby. In a mesh lobby every join and leave is told to every member (the
+# protocol's own cost), so this bounds that work to 2 x 255 frames per join; a
+# client/server lobby's join and leave touch only the host.
+DEFAULT_MAX_LOBBY_PEERS = 256
 DEFAULT_JOIN_TIMEOUT = 1.0
 DEFAULT_SEAL_TIMEOUT = 10.0
 DEFAULT_PING_INTERVAL = 10.0
@@ -81,6 +85,7 @@ STR_TOO_MANY_LOBBIES = "Too many lobbies open, disconnecting"
 STR_ALREADY_IN_LOBBY = "Already in a lobby"
 STR_LOBBY_DOES_NOT_EXISTS = "Lobby does not exists"
 STR_LOBBY_IS_SEALED = "Lobby is sealed"
+STR_LOBBY_IS_FULL = "Lobby is full"
 STR_NEED_LOBBY = "Invalid message when not in a lobby"
 STR_INVALID_DEST = "Invalid destination"
 STR_INVALID_CMD = "Invalid command"
@@ -126,6 +131,14 @@ class Lobby:
         """Whether ``a`` and ``b`` see each other (client/server: only host <-> client)."""
         return self.mesh or a is self.host or b is self.host
 
+    def seen_by(self, peer: Peer) -> list[Peer]:
+        """The other members that see ``peer``: everyone in a mesh or for the host, only the
+        host for a client/server client (without walking the member list)."""
+        if self.mesh or peer is self.host:
+            return [m for m in self.members.values() if m is not peer]
+        host = self.members.get(HOST_ID)
+        return [] if host is None or host is peer else [host]
+
 
 @dataclass(frozen=True, slots=True)
 class Send:
@@ -162,10 +175,12 @@ class SignalingHub:
         *,
         max_peers: int = DEFAULT_MAX_PEERS,
         max_lobbies: int = DEFAULT_MAX_LOBBIES,
+        max_lobby_peers: int = DEFAULT_MAX_LOBBY_PEERS,
         rng: RandomLike | None = None,
     ) -> None:
         self.max_peers = max_peers
         self.max_lobbies = max_lobbies
+        self.max_lobby_peers = max_lobby_peers
         # Lobby names act as join secrets, so default to the OS generator.
         self._rng: RandomLike = rng if rng is not None else random.SystemRandom()
         self.peers: dict[int, Peer] = {}
@@ -218,9 +233,8 @@ class SignalingHub:
         lobby.departed[left_id] = None
         if len(lobby.departed) > _MAX_DEPARTED:
             del lobby.departed[next(iter(lobby.departed))]
-        for other in lobby.members.values():
-            if lobby.visible(other, peer):
-                actions.append(Send(other, Message(MessageType.PEER_DISCONNECT, left_id)))
+        for other in lobby.seen_by(peer):
+            actions.append(Send(other, Message(MessageType.PEER_DISCONNECT, left_id)))
         return actions
 
     def join_timeout(self, peer: Peer) -> list[Action]:
@@ -282,16 +296,17 @@ class SignalingHub:
                 raise ProtocolError(STR_LOBBY_DOES_NOT_EXISTS)
             if found.sealed:
                 raise ProtocolError(STR_LOBBY_IS_SEALED)
+            if len(found.members) >= self.max_lobby_peers:
+                raise ProtocolError(STR_LOBBY_IS_FULL)
             lobby = found
         peer.lobby = lobby
         new_id = lobby.peer_id(peer)
         actions: list[Action] = [
             Send(peer, Message(MessageType.ID, new_id, "true" if lobby.mesh else ""))
         ]
-        for other in lobby.members.values():
-            if lobby.visible(other, peer):
-                actions.append(Send(other, Message(MessageType.PEER_CONNECT, new_id)))
-                actions.append(Send(peer, Message(MessageType.PEER_CONNECT, lobby.peer_id(other))))
+        for other in lobby.seen_by(peer):
+            actions.append(Send(other, Message(MessageType.PEER_CONNECT, new_id)))
+            actions.append(Send(peer, Message(MessageType.PEER_CONNECT, lobby.peer_id(other))))
         lobby.members[new_id] = peer
         lobby.departed.pop(new_id, None)
         actions.append(Send(peer, Message(MessageType.JOIN, 0, name)))
@@ -424,6 +439,7 @@ class SignalingServer:
         *,
         max_peers: int = DEFAULT_MAX_PEERS,
         max_lobbies: int = DEFAULT_MAX_LOBBIES,
+        max_lobby_peers: int = DEFAULT_MAX_LOBBY_PEERS,
         join_timeout: float = DEFAULT_JOIN_TIMEOUT,
         seal_timeout: float = DEFAULT_SEAL_TIMEOUT,
         ping_interval: float | None = DEFAULT_PING_INTERVAL,
@@ -440,7 +456,9 @@ class SignalingServer:
         self.ping_interval = ping_interval
         self.max_message_size = max_message_size
         self.max_write_buffer = max_write_buffer
-        self.hub = SignalingHub(max_peers=max_peers, max_lobbies=max_lobbies, rng=rng)
+        self.hub = SignalingHub(
+            max_peers=max_peers, max_lobbies=max_lobbies, max_lobby_peers=max_lobby_peers, rng=rng
+        )
         page = static_page if static_page is not None else static
         self.static = StaticFiles(page) if page is not None else None
         self._server: Server | None = None
@@ -624,6 +642,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--max-peers", type=_positive_int, default=DEFAULT_MAX_PEERS)
     parser.add_argument("--max-lobbies", type=_positive_int, default=DEFAULT_MAX_LOBBIES)
     parser.add_argument(
+        "--max-lobby-peers",
+        type=_positive_int,
+        default=DEFAULT_MAX_LOBBY_PEERS,
+        help="members per lobby, host included (default %(default)s)",
+    )
+    parser.add_argument(
         "--join-timeout",
         type=_positive_float,
         default=DEFAULT_JOIN_TIMEOUT,
@@ -680,6 +704,7 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
             args.port,
             max_peers=args.max_peers,
             max_lobbies=args.max_lobbies,
+            max_lobby_peers=args.max_lobby_peers,
             join_timeout=args.join_timeout,
             seal_timeout=args.seal_timeout,
             ping_interval=args.ping_interval,
