@@ -107,6 +107,13 @@ MAX_GAPS_REPORTED = 128
 MAX_OUTSTANDING_CHUNKS = 1 << 15
 MAX_DUPTHRESH = 16  # cap of the reordering-adapted miss threshold (RFC 9260 §7.2.4 uses 3)
 DEFAULT_SEND_BUFFER = 64 << 20
+# Memory a queued message holds besides its payload bytes (its record, queue slot and the payload
+# object's header): the send buffer counts it, so the limit bounds memory, not only payload.
+SEND_MESSAGE_OVERHEAD = 160
+# A received message or fragment held for the application or for reassembly counts against the
+# receive window as at least this many bytes (its event or queue entry costs memory even when
+# the message is empty), so what a peer can make us hold stays proportional to the window.
+RECEIVE_MIN_CHARGE = 128
 
 _TSN_MOD = 1 << 32
 _HALF = 1 << 31
@@ -739,7 +746,7 @@ class Association:
         n = len(data)
         if n > self._send_max:
             raise MessageTooLarge(f"{n} bytes exceeds the maximum message size")
-        queued = self._queued_bytes + n
+        queued = self._queued_bytes + n + SEND_MESSAGE_OVERHEAD
         if queued > self._max_send_buffer:
             raise SendBufferFull("send buffer full")
         if n:
@@ -806,7 +813,7 @@ class Association:
         if self.state not in _DATA_STATES:
             # nothing reached the peer yet: drop queued messages and forget the channel
             for m in self._sched.drop_stream(stream_id):
-                self._queued_bytes -= len(m.data)
+                self._queued_bytes -= len(m.data) + SEND_MESSAGE_OVERHEAD
             del self._channels[stream_id]
             self._events.append(ChannelClosed(stream_id))
             return
@@ -908,7 +915,10 @@ class Association:
                 and not self._rx_above
                 and (tsn - cum) & 0xFFFFFFFF == 1
                 and ppid in _USER_PPIDS
-                and self._rx_bytes + self._event_bytes + size <= self._rwnd_max
+                and self._rx_bytes
+                + self._event_bytes
+                + (size if size > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE)
+                <= self._rwnd_max
                 and ssn == self._in_ssn.get(sid, 0)
                 and sid not in self._in_pending
                 and sid not in self._partial
@@ -925,7 +935,7 @@ class Association:
                 stats = self.stats
                 stats.data_chunks_received += 1
                 stats.messages_received += 1
-                self._event_bytes += size
+                self._event_bytes += size if size > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE
                 ev = _message_event(sid, packet[off + 16 : off + length], ppid == _PPID_BINARY)
                 self._events.append(ev)
                 ok = True
@@ -989,6 +999,7 @@ class Association:
         # reads it again after), and the per-stream checks are made once per run of chunks of
         # one stream (`ok_sid`): 3,400 instructions less per bundled 1 KiB message.
         cum = ev_bytes = room = ok_sid = ninline = 0
+        min_charge = RECEIVE_MIN_CHARGE
         no_gaps = False
         reload = True  # the locals need (re)loading before the next DATA chunk
         dirty = False  # a general-path call ran since the last state check
@@ -1018,13 +1029,14 @@ class Association:
                 # PLPMTUD packets: -5 % instructions per message). Anything else takes the general
                 # path.
                 size = length - 16
+                cost = size if size > min_charge else min_charge
                 if (
                     flags == 3
                     and size > 0
                     and no_gaps
                     and (tsn - cum) & 0xFFFFFFFF == 1
                     and ppid in _USER_PPIDS
-                    and ev_bytes + size <= room
+                    and ev_bytes + cost <= room
                     and ssn == in_ssn.get(sid, 0)
                     and (
                         sid == ok_sid
@@ -1040,7 +1052,7 @@ class Association:
                     ok_sid = sid
                     cum += 1
                     in_ssn[sid] = (ssn + 1) & 0xFFFF
-                    ev_bytes += size
+                    ev_bytes += cost
                     ninline += 1
                     ev = _message_event(sid, packet[off + 16 : off + length], ppid == _PPID_BINARY)
                     events.append(ev)
@@ -1138,7 +1150,8 @@ class Association:
             return None
         ev = events.popleft()
         if type(ev) is MessageReceived:
-            self._event_bytes -= len(ev.data)
+            n = len(ev.data)
+            self._event_bytes -= n if n > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE
             if self._last_a_rwnd < self._rwnd_low and self.state in _DATA_STATES:
                 free = self._rwnd_max - self._rx_bytes - self._event_bytes
                 if free >= self._rwnd_max // 2:
@@ -1401,7 +1414,7 @@ class Association:
     def _enqueue(self, msg: _OutMessage, ch: _Channel | None, *, front: bool = False) -> None:
         prio = ch.priority if ch is not None and ch.priority > 0 else 256
         self._sched.push(msg, prio, front=front)
-        self._queued_bytes += len(msg.data)
+        self._queued_bytes += len(msg.data) + SEND_MESSAGE_OVERHEAD
         if ch is not None:
             ch.queued += 1
 
@@ -1821,7 +1834,7 @@ class Association:
         size = len(user_data)
         if (d > MAX_TSN_AHEAD or (d > 1 and len(self._rx_above) >= MAX_OUT_OF_ORDER)) or (
             tsn > self._rx_max
-            and self._rx_bytes + self._event_bytes + size > self._rwnd_max
+            and self._rx_bytes + self._event_bytes + _rx_charge(size) > self._rwnd_max
             # the next in-sequence fragment of a message being reassembled is still taken,
             # so a message larger than the window can complete (bounded by _hard_rx_limit)
             and not (d == 1 and self._rx_bytes > 0 and self._event_bytes <= self._rwnd_max)
@@ -1850,8 +1863,12 @@ class Association:
         if flags & 3 == 3:
             self._on_message(sid, ssn, flags, ppid, bytes(user_data))
         else:
+            obj = user_data.obj if type(user_data) is memoryview else None
+            if obj is not None and (size < 512 or len(obj) > 2 * size):  # type: ignore[arg-type]
+                # a small fragment does not keep its whole packet alive
+                user_data = bytes(user_data)
             self._frags[tsn] = (flags, sid, ssn, ppid, user_data)  # joined on reassembly
-            self._rx_bytes += size
+            self._rx_bytes += _rx_charge(size)
             if self._rx_bytes > self._hard_rx_limit():
                 self._abort_protocol("receive buffer exhausted", CauseCode.OUT_OF_RESOURCE)
                 return False
@@ -1909,7 +1926,7 @@ class Association:
             f = prv[0]
         parts = [frags.pop(t)[4] for t in range(start, end + 1)]
         data = b"".join(parts)
-        self._rx_bytes -= len(data)
+        self._rx_bytes -= sum(_rx_charge(len(p)) for p in parts)
         limit = self._max_message_size
         if limit and len(data) > limit:
             self._abort_protocol("message exceeds max-message-size")
@@ -1929,7 +1946,7 @@ class Association:
             if pending:
                 while expected in pending:
                     p, d = pending.pop(expected)
-                    self._rx_bytes -= len(d)
+                    self._rx_bytes -= _rx_charge(len(d))
                     self._deliver(sid, p, d)
                     expected = (expected + 1) & 0xFFFF
                 if not pending:
@@ -1939,7 +1956,7 @@ class Association:
             pending = self._in_pending.setdefault(sid, {})
             if ssn not in pending:
                 pending[ssn] = (ppid, data)
-                self._rx_bytes += len(data)
+                self._rx_bytes += _rx_charge(len(data))
         else:
             self.stats.data_chunks_dropped += 1  # stale SSN
 
@@ -1973,7 +1990,7 @@ class Association:
                 ch.state = ChannelState.OPEN
                 self._events.append(ch.opened_event())
         self.stats.messages_received += 1
-        self._event_bytes += len(data)
+        self._event_bytes += _rx_charge(len(data))
         ev = _message_event(sid, data, binary)
         self._events.append(ev)
 
@@ -2036,7 +2053,7 @@ class Association:
         t = cum
         while t in self._frags:
             frag = self._frags.pop(t)
-            self._rx_bytes -= len(frag[4])
+            self._rx_bytes -= _rx_charge(len(frag[4]))
             if frag[0] & FLAG_BEGIN:
                 break
             t -= 1
@@ -2047,11 +2064,11 @@ class Association:
                 above.discard(t)
                 skipped = frags.pop(t, None)
                 if skipped is not None:
-                    self._rx_bytes -= len(skipped[4])
+                    self._rx_bytes -= _rx_charge(len(skipped[4]))
         else:  # cost bounded by what we hold, not by how far the peer jumps
             above.difference_update([t for t in above if t <= new_cum])
             for t in [t for t in frags if t <= new_cum]:
-                self._rx_bytes -= len(frags.pop(t)[4])
+                self._rx_bytes -= _rx_charge(len(frags.pop(t)[4]))
         while new_cum + 1 in above:
             new_cum += 1
             above.discard(new_cum)
@@ -2068,12 +2085,12 @@ class Association:
             due = sorted(off for k in pending if (off := (k - expected) & 0xFFFF) <= span)
             for off in due:
                 p, dd = pending.pop((expected + off) & 0xFFFF)
-                self._rx_bytes -= len(dd)
+                self._rx_bytes -= _rx_charge(len(dd))
                 self._deliver(sid, p, dd)
             expected = (ssn + 1) & 0xFFFF
             while expected in pending:
                 p, dd = pending.pop(expected)
-                self._rx_bytes -= len(dd)
+                self._rx_bytes -= _rx_charge(len(dd))
                 self._deliver(sid, p, dd)
                 expected = (expected + 1) & 0xFFFF
             if sid in self._in_pending and not pending:
@@ -2317,7 +2334,7 @@ class Association:
         if msg.offset < len(msg.data):
             # RFC 3758 §3.5: the unsent rest of the message is dropped as well
             rest = len(msg.data) - msg.offset
-            self._queued_bytes -= rest
+            self._queued_bytes -= rest + SEND_MESSAGE_OVERHEAD
             ch = self._channels.get(msg.stream_id)
             if ch is not None:
                 if msg.counted:
@@ -2534,7 +2551,7 @@ class Association:
             self._in_ssn.pop(sid, None)
             pending = self._in_pending.pop(sid, None)
             if pending:
-                self._rx_bytes -= sum(len(v[1]) for v in pending.values())
+                self._rx_bytes -= sum(_rx_charge(len(v[1])) for v in pending.values())
             self._partial.pop(sid, None)
             ch = self._channels.get(sid)
             if ch is not None:
@@ -2878,7 +2895,7 @@ class Association:
                 if offset == 0 and msg.expires is not None and now >= msg.expires:
                     # RFC 3758 §3.5: never sent and already expired: drop it silently
                     sched.current = None
-                    queued_bytes -= dlen
+                    queued_bytes -= dlen + SEND_MESSAGE_OVERHEAD
                     ch = channels.get(msg.stream_id)
                     if ch is not None:
                         if msg.counted:
@@ -2925,6 +2942,7 @@ class Association:
                 if offset >= dlen:
                     flags |= FLAG_END
                     sched.current = None
+                    queued_bytes -= SEND_MESSAGE_OVERHEAD
                     ch = channels.get(sid)
                     if ch is not None:
                         ch.queued -= 1
@@ -3025,6 +3043,11 @@ _GAP = struct.Struct("!HH")
 _SACK_PLAIN = struct.Struct("!BBHIIHH")  # a SACK without gap blocks or duplicates
 _TX_STATES = frozenset({State.ESTABLISHED, State.SHUTDOWN_PENDING, State.SHUTDOWN_RECEIVED})
 _SEND_STATES = frozenset({State.CLOSED, State.COOKIE_WAIT, State.COOKIE_ECHOED, State.ESTABLISHED})
+
+
+def _rx_charge(n: int) -> int:
+    """What `n` bytes of received user data count against the receive window."""
+    return n if n > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE
 
 
 def _error_chunk(*causes: bytes) -> bytes:

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sctp
-from sctp.association import _OutMessage, _Scheduler
+from sctp.association import SEND_MESSAGE_OVERHEAD, _OutMessage, _Scheduler
 
 
 def _established(seed: int, **kwargs: object) -> tuple[sctp.Association, sctp.Association]:
@@ -399,7 +399,8 @@ def test_cached_send_limit_follows_both_sizes() -> None:
 
 
 def test_empty_message_counts_its_byte_in_the_send_buffer() -> None:
-    a, _ = _established(6, max_send_buffer=10)
+    per = SEND_MESSAGE_OVERHEAD
+    a, _ = _established(6, max_send_buffer=10 + 2 * per)
     sid = a.open_channel("x", negotiated_id=0)
     a.send(sid, b"")  # sent as one byte (RFC 8831 §6.6)
     a.send(sid, bytes(9))
