@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from webrtc.variant import VariantError, decode, encode
+from webrtc.variant import VariantError, decode, decode_prefix, encode
 
 
 def test_one_input(data: bytes) -> None:
     try:
-        value = decode(data)
+        value, end = decode_prefix(data)
     except VariantError:
         return
-    again = encode(value)  # whatever decodes must encode again, and round-trip exactly
+    assert 4 <= end <= len(data)
+    try:
+        again = encode(value)  # whatever decodes must encode again, and round-trip exactly
+    except VariantError:
+        raise AssertionError(f"decoded value does not encode: {value!r}") from None
+    assert len(again) % 4 == 0
     assert encode(decode(again)) == again
 
 
