@@ -15,7 +15,9 @@ SCTP line shows their content. To avoid flooding during bulk transfer, only the 
 `TraceSink.detail` DATA and SACK chunks per sender are printed (DCEP always is); after that a
 summary line per sender (`A->B SCTP ... summary: N DATA ...`) is printed at most every
 `TraceSink.summary_interval` seconds of trace time and once at the end. `--trace-json FILE`
-writes every event (sent and received, never summarised) as one JSON object per line.
+writes every event (sent and received, never summarised) as one JSON object per line, and the
+state changes of the peers and channels as objects of layer "STATE" (`state_json`); events
+relayed inside a TURN message carry `fields["via"]`. `webrtc.ladder` draws these records.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "decode_datagram",
     "decode_sctp_packet",
     "format_event",
+    "state_json",
 ]
 
 logger = logging.getLogger(__name__)
@@ -121,6 +124,23 @@ class TraceEvent:
         if self.remote is not None:
             obj["remote"] = f"{self.remote[0]}:{self.remote[1]}"
         return json.dumps(obj, default=str)
+
+
+def state_json(peer: str, machine: str, value: str, time: float) -> str:
+    """A state change as one JSON object, shaped like an event: layer "STATE", direction
+    "local", kind the machine ("connection", "gathering", "signaling", "channel demo")."""
+    return json.dumps(
+        {
+            "time": round(time, 6),
+            "peer": peer,
+            "direction": "local",
+            "layer": "STATE",
+            "kind": machine,
+            "size": 0,
+            "summary": f"{machine} state -> {value}",
+            "fields": {"state": value},
+        }
+    )
 
 
 # -- decoding -------------------------------------------------------------------------------
@@ -230,8 +250,13 @@ def _decode_stun(data: bytes, time: float, direction: str, depth: int) -> list[T
     )
     inner = attrs.get(A.DATA)
     if isinstance(inner, bytes) and depth == 0:  # RFC 8656 §11: Send/Data indication payload
-        return [event, *_decode_wire(inner, time, direction, depth + 1)]
+        return [event, *_carried(_decode_wire(inner, time, direction, depth + 1), kind)]
     return [event]
+
+
+def _carried(events: list[TraceEvent], via: str) -> list[TraceEvent]:
+    """Mark the events of a datagram relayed inside a TURN message (fields["via"])."""
+    return [replace(e, fields={**e.fields, "via": via}) for e in events]
 
 
 def _decode_channel_data(data: bytes, time: float, direction: str, depth: int) -> list[TraceEvent]:
@@ -249,7 +274,8 @@ def _decode_channel_data(data: bytes, time: float, direction: str, depth: int) -
         {"channel": channel},
     )
     if depth == 0:  # RFC 8656 §12.4: the payload is the peer's datagram
-        return [event, *_decode_wire(payload, time, direction, depth + 1)]
+        inner = _decode_wire(payload, time, direction, depth + 1)
+        return [event, *_carried(inner, f"ChannelData 0x{channel:04x}")]
     return [event]
 
 
@@ -635,6 +661,11 @@ class TraceSink:
             self.emit(ev, peer, other)
 
         return on_event
+
+    def state(self, peer: str, machine: str, value: str, time: float) -> None:
+        """A state change of `peer` (JSON only: the text lines are printed by the caller)."""
+        if self._json is not None:
+            self._json.write(state_json(peer, machine, value, time) + "\n")
 
     def emit(self, ev: TraceEvent, peer: str, other: str) -> None:
         self.count += 1
