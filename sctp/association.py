@@ -1495,12 +1495,19 @@ class Association:
             # §8.5.1 (A): INIT must be alone and carry tag 0
             return vtag == 0 and len(pkt.chunks) == 1
         if type(first) is AbortChunk or type(first) is ShutdownCompleteChunk:
-            # §8.5.1 (B)/(C): T bit means the peer's tag is reflected
-            if first.t_bit:
-                return self._peer_vtag != 0 and vtag == self._peer_vtag
-            return vtag == self._local_vtag
+            # §8.5.1 (B)/(C): T bit means the peer's tag is reflected; SHUTDOWN COMPLETE is
+            # never bundled (§6.10)
+            if type(first) is ShutdownCompleteChunk and len(pkt.chunks) > 1:
+                return False
+            return self._tag_matches(first.t_bit, vtag)
         if type(first) is CookieEchoChunk:
             return True  # checked against the cookie (§5.2.4)
+        return vtag == self._local_vtag
+
+    def _tag_matches(self, t_bit: bool, vtag: int) -> bool:
+        """RFC 9260 §8.5.1 (B)/(C): the tag an ABORT or SHUTDOWN COMPLETE must carry."""
+        if t_bit:
+            return self._peer_vtag != 0 and vtag == self._peer_vtag
         return vtag == self._local_vtag
 
     # ------------------------------------------------------------------ chunk dispatch
@@ -1534,6 +1541,9 @@ class Association:
                         chunk.cumulative_tsn, chunk.a_rwnd, chunk.gaps, now, chunk.duplicates
                     )
             elif type(chunk) is InitChunk:
+                if chunk is not pkt.chunks[0]:
+                    self.stats.bad_vtag += 1  # §8.5.1 (A): INIT only alone, with tag 0
+                    return
                 self._on_init(chunk, now)
                 return
             elif type(chunk) is InitAckChunk:
@@ -1559,6 +1569,9 @@ class Association:
             elif type(chunk) is HeartbeatAckChunk:
                 self._on_heartbeat_ack(chunk, now)
             elif type(chunk) is AbortChunk:
+                if not self._tag_matches(chunk.t_bit, pkt.verification_tag):
+                    self.stats.bad_vtag += 1  # §8.5.1 (B), for an ABORT behind other chunks
+                    return
                 self.stats.aborts_received += 1
                 self._terminate(_describe_abort(chunk))
                 return
@@ -1579,6 +1592,9 @@ class Association:
                     self._terminate(None)
                     return
             elif type(chunk) is ShutdownCompleteChunk:
+                if chunk is not pkt.chunks[0]:
+                    self.stats.bad_vtag += 1  # never bundled (§6.10); its tag rule is §8.5.1 (C)
+                    return
                 if self.state is State.SHUTDOWN_ACK_SENT:
                     self._terminate(None)
                     return
