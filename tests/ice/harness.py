@@ -1,4 +1,8 @@
-"""Drive ICE agents over tests/netsim.Network on virtual time, with in-test signalling."""
+"""ICE agents on the kit's simulated network (`webrtc.testing`), with in-test signalling.
+
+`Sim` is an actor on the kit's one virtual-time loop (`webrtc.testing.run`); `StunServer` is the
+kit's.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from dataclasses import dataclass, field
 
 import ice
 import sdp
-from ice import stun
-from tests.netsim import Address, Network, VirtualClock
+from webrtc.testing import Address, Network, StunServer, VirtualClock, run
 
 
 @dataclass
@@ -24,31 +27,6 @@ class Peer:
     states: list[ice.IceState] = field(default_factory=list)
     selected: list[ice.SelectedPairChanged] = field(default_factory=list)
     signal_candidates: bool = True
-
-
-class StunServer:
-    """A minimal STUN Binding server on the simulated network (RFC 8489 §7.3)."""
-
-    def __init__(self, address: Address) -> None:
-        self.address = address
-        self.requests = 0
-
-    def serve(self, net: Network, now: float) -> None:
-        for data, src in net.recv_all(self.address):
-            try:
-                msg = stun.Message.parse(data)
-            except stun.StunError:
-                continue
-            if msg.message_class is not stun.Class.REQUEST:
-                continue
-            self.requests += 1
-            resp = stun.Message(
-                stun.Method.BINDING,
-                stun.Class.SUCCESS,
-                msg.transaction_id,
-                {stun.Attr.XOR_MAPPED_ADDRESS: src},
-            )
-            net.send(resp.encode(), self.address, src, now)
 
 
 class Sim:
@@ -70,6 +48,7 @@ class Sim:
         self._signals: list[tuple[float, int, Callable[[], None]]] = []
         self.pass_local = True
         self._seq = 0
+        self._on_step: Callable[[float], None] | None = None
 
     def add(self, name: str, agent: ice.Agent, addresses: list[Address]) -> Peer:
         peer = Peer(name, agent, addresses)
@@ -80,8 +59,7 @@ class Sim:
         return peer
 
     def add_stun_server(self, address: Address) -> StunServer:
-        server = StunServer(address)
-        self.net.bind(address)
+        server = StunServer(address, self.net)
         self.servers.append(server)
         return server
 
@@ -129,55 +107,51 @@ class Sim:
                 assert local in p.addresses, (local, p.addresses)
                 self.net.send(data, local, remote, now)
 
+    def step(self, now: float) -> None:
+        """Actor step: signals due, arrivals to servers and agents, timers, then outputs."""
+        if self._signals:
+            due = sorted(s for s in self._signals if s[0] <= now)
+            if due:
+                self._signals = [s for s in self._signals if s[0] > now]
+                for _, _, fn in due:
+                    fn()
+        for server in self.servers:
+            server.serve(self.net, now)
+        for p in self.peers:
+            for inbox, local in p.inbox_map.items():
+                for data, src in self.net.recv_all(inbox):
+                    out = p.agent.receive(data, src, now, local if self.pass_local else None)
+                    if out is not None:
+                        p.app_data.append(out)
+        for p in self.peers:
+            t2 = p.agent.next_timeout()
+            if t2 is not None and t2 <= now:
+                p.agent.handle_timeout(now)
+                t3 = p.agent.next_timeout()
+                # a timer that stays due after firing would make a real driver spin
+                assert t3 is None or t3 > now, (p.name, t3, now)
+        self._drain()
+        if self._on_step is not None:
+            self._on_step(now)
+            self._drain()
+
+    def next_time(self) -> float | None:
+        times = [t for t in (p.agent.next_timeout() for p in self.peers) if t is not None]
+        if self._signals:
+            times.append(min(s[0] for s in self._signals))
+        return min(times) if times else None
+
     def run(
         self,
         until: Callable[[], bool],
         max_time: float = 60.0,
         on_step: Callable[[float], None] | None = None,
     ) -> bool:
-        deadline = self.clock.now + max_time
-        for _ in range(2_000_000):
-            self._drain()
-            if on_step is not None:
-                on_step(self.clock.now)
-                self._drain()
-            if until():
-                return True
-            times = [t for t in (p.agent.next_timeout() for p in self.peers) if t is not None]
-            arrival = self.net.next_arrival()
-            if arrival is not None:
-                times.append(arrival)
-            if self._signals:
-                times.append(min(s[0] for s in self._signals))
-            if not times:
-                return until()
-            t = max(min(times), self.clock.now)
-            if t > deadline:
-                self.clock.advance_to(deadline)
-                return until()
-            self.clock.advance_to(t)
-            now = self.clock.now
-            due = sorted(s for s in self._signals if s[0] <= now)
-            self._signals = [s for s in self._signals if s[0] > now]
-            for _, _, fn in due:
-                fn()
-            self.net.deliver_due(now)
-            for server in self.servers:
-                server.serve(self.net, now)
-            for p in self.peers:
-                for inbox, local in p.inbox_map.items():
-                    for data, src in self.net.recv_all(inbox):
-                        out = p.agent.receive(data, src, now, local if self.pass_local else None)
-                        if out is not None:
-                            p.app_data.append(out)
-            for p in self.peers:
-                t2 = p.agent.next_timeout()
-                if t2 is not None and t2 <= now:
-                    p.agent.handle_timeout(now)
-                    t3 = p.agent.next_timeout()
-                    # a timer that stays due after firing would make a real driver spin
-                    assert t3 is None or t3 > now, (p.name, t3, now)
-        return until()
+        self._on_step = on_step
+        try:
+            return run(self.clock, [self.net, self], until, max_time=max_time)
+        finally:
+            self._on_step = None
 
     def connected(self) -> bool:
         return all(

@@ -4,26 +4,45 @@ are checked through the objects' queues and stats, never RSS.
 
 Injection points: datagrams crafted into the simulated network from a rogue address (off-path),
 or SCTP packets sent through the attacker's own DTLS connection (an authenticated but malicious
-peer: `pc._dtls.send(packet)` puts them on the wire exactly as its SCTP layer would).
+peer). The building blocks are the public kit's: `webrtc.testing.hostile`.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import struct
 
 import dtls
 import sctp
-from ice.stun import Attr, Class, Message, Method
-from tests.netsim import Impairment
 from tests.webrtc.helpers import Pair, payload
 from webrtc import ChannelState, Error, WebRTCDataChannel
+from webrtc.testing import Impairment
+from webrtc.testing.hostile import (
+    ROGUE,
+    capture,
+    client_hellos,
+    dtls_of,
+    dtls_records,
+    forged_abort,
+    forged_binding_request,
+    forged_cookie_echo,
+    forged_data,
+    never_acknowledge,
+    peer_vtag,
+    resequenced_record,
+    sctp_of,
+    send_sctp,
+    spoofed_alert,
+    stray_init,
+)
 
 from .world import CS, World, bound_address
 
 OPEN = ChannelState.STATE_OPEN
-ROGUE = ("10.0.0.66", 6666)
+_dtls_of = dtls_of  # the names other robustness tests import
+_sctp_of = sctp_of
+_send_sctp = send_sctp
+__all__ = ["ROGUE", "Arena", "_client_hello", "_server_flight", "connect", "transfer"]
 
 
 def connect(w: World, p: Pair, label: str = "x") -> tuple[WebRTCDataChannel, WebRTCDataChannel]:
@@ -117,21 +136,14 @@ def test_wrong_dtls_fingerprint_fails_without_data() -> None:
     ar.healthy_still_works()
 
 
-def _dtls_of(pc: object) -> dtls.Connection:
-    conn = pc._dtls  # type: ignore[attr-defined]
-    assert isinstance(conn, dtls.Connection)
-    return conn
-
-
 def test_replayed_and_tampered_dtls_records_are_dropped_and_counted() -> None:
     ar = Arena(3)
     w = ar.w
     ch, remote = ar.connect_victim()
     a_addr, b_addr = bound_address(ar.victim.a), bound_address(ar.victim.b)
-    w.net.tap = []
-    assert transfer(w, ch, remote, 30_000, 1)
-    records = [d for d, src, dst in w.net.tap if src == a_addr and dst == b_addr and d[0] == 23]
-    w.net.tap = None
+    with capture(w.net) as tapped:
+        assert transfer(w, ch, remote, 30_000, 1)
+    records = dtls_records(tapped, src=a_addr, dst=b_addr, content_type=23)
     assert len(records) >= 20
     stats = _dtls_of(ar.victim.b).stats
     replayed0, bad0 = stats.replayed, stats.bad_records
@@ -141,12 +153,8 @@ def test_replayed_and_tampered_dtls_records_are_dropped_and_counted() -> None:
     for rec in records:
         w.net.inject(rec, a_addr, b_addr, w.clock.now)  # replay from the peer's own address
         w.net.inject(rec, ROGUE, b_addr, w.clock.now)  # and from a stranger
-        bad = bytearray(rec)
-        pos = rng.randrange(13 + 8, len(bad))  # inside the ciphertext or tag
-        bad[pos] ^= 1 << rng.randrange(8)
-        seq = bytearray(bad)
-        seq[10] ^= 0x40  # a fresh sequence number: passes anti-replay, fails AEAD
-        w.net.inject(bytes(seq), a_addr, b_addr, w.clock.now)
+        # a flipped bit and a fresh sequence number: passes anti-replay, fails AEAD
+        w.net.inject(resequenced_record(rec, rng), a_addr, b_addr, w.clock.now)
         tampered += 1
     w.idle(1.0)
     assert stats.replayed - replayed0 >= len(records)  # from the peer's own address
@@ -164,12 +172,11 @@ def _client_hello() -> bytes:
     """A real ClientHello datagram captured from a fresh handshake."""
     w = World(seed=9)
     p = w.pair("10.9.0.1", "10.9.0.2", seed=9)
-    w.net.tap = []
-    connect(w, p)
-    for data, _, _ in w.net.tap:
-        if data[0] == 22 and data[13] == 1:  # handshake record, ClientHello
-            return data
-    raise AssertionError("no ClientHello seen")
+    with capture(w.net) as tapped:
+        connect(w, p)
+    hellos = client_hellos(tapped)
+    assert hellos, "no ClientHello seen"
+    return hellos[0]
 
 
 def test_client_hello_flood_on_established_connection() -> None:
@@ -234,8 +241,7 @@ def test_spoofed_alerts_after_handshake_are_ignored() -> None:
     for pc, peer in ((a, b), (b, a)):
         for seq in range(50):
             for epoch in (0, 1):
-                header = struct.pack("!BHH", 21, 0xFEFD, epoch) + (1000 + seq).to_bytes(6, "big")
-                record = header + struct.pack("!H", 2) + bytes([2, 40])  # fatal handshake_failure
+                record = spoofed_alert(epoch, 1000 + seq)  # fatal handshake_failure
                 for src in (ROGUE, bound_address(peer)):
                     w.net.inject(record, src, bound_address(pc), w.clock.now)
                     n += 1
@@ -255,10 +261,10 @@ def _server_flight() -> list[bytes]:
     session."""
     w = World(seed=9)
     p = w.pair("10.9.0.1", "10.9.0.2", seed=9)
-    w.net.tap = []
-    connect(w, p)
+    with capture(w.net) as tapped:
+        connect(w, p)
     server = bound_address(p.a)  # the offerer (actpass) is the DTLS server
-    flight = [d for d, src, _ in w.net.tap if src == server and d[0] == 22]
+    flight = dtls_records(tapped, src=server, content_type=22)
     assert flight
     return flight
 
@@ -283,34 +289,21 @@ def test_foreign_server_flight_from_stranger_during_handshake() -> None:
 # -- SCTP (through the attacker's own DTLS session) ----------------------------------------------
 
 
-def _sctp_of(pc: object) -> sctp.Association:
-    assoc = pc._sctp  # type: ignore[attr-defined]
-    assert isinstance(assoc, sctp.Association)
-    return assoc
-
-
-def _send_sctp(attacker: object, chunks: list[bytes], vtag: int) -> None:
-    packet = sctp.encode_packet(5000, 5000, vtag, chunks)
-    _dtls_of(attacker).send(packet)
-    attacker._dirty = True  # type: ignore[attr-defined]  # (not through the API: flush at poll)
-
-
 def test_forged_cookies_wrong_vtags_and_stray_chunks() -> None:
     ar = Arena(6)
     w = ar.w
     ch, remote = ar.connect_victim()
     attacker, victim = ar.victim.a, ar.victim.b
-    right = _sctp_of(attacker)._peer_vtag
+    right = peer_vtag(attacker)
     stats = _sctp_of(victim).stats
     rng = random.Random(6)
     cookies0, vtag0 = stats.cookies_rejected + stats.stale_cookies, stats.bad_vtag
     for _ in range(50):
-        cookie = sctp.chunks.CookieEchoChunk(rng.randbytes(rng.randrange(1, 300))).encode()
-        _send_sctp(attacker, [cookie], right)
+        _send_sctp(attacker, [forged_cookie_echo(rng)], right)
     w.idle(0.5)
     assert stats.cookies_rejected + stats.stale_cookies - cookies0 >= 50
-    data = sctp.chunks.encode_data(0x03, 12345, remote.get_id(), 0, 53, b"forged")
-    abort = sctp.chunks.AbortChunk(False, []).encode()
+    data = forged_data(remote.get_id(), b"forged")
+    abort = forged_abort()
     for k in range(50):
         wrong = (right + 1 + k) % (1 << 32)
         _send_sctp(attacker, [data], wrong)
@@ -320,8 +313,7 @@ def test_forged_cookies_wrong_vtags_and_stray_chunks() -> None:
     # INITs on a live association (RFC 9260 §5.2.2: answered with an INIT ACK, no restart)
     vtag_before = _sctp_of(victim)._peer_vtag
     for k in range(50):
-        init = sctp.chunks.InitChunk(1000 + k, 65536, 1024, 1024, rng.getrandbits(32)).encode()
-        _send_sctp(attacker, [init], 0)
+        _send_sctp(attacker, [stray_init(rng, 1000 + k)], 0)
     w.idle(0.5)
     assert _sctp_of(victim)._peer_vtag == vtag_before
     assert _sctp_of(victim).state is sctp.State.ESTABLISHED
@@ -379,11 +371,7 @@ def test_stun_flood_with_bad_integrity_is_dropped_and_counted() -> None:
     before = agent.stats["bad_integrity"] + agent.stats["bad_username"]
     n = 3000
     for i in range(n):
-        msg = Message(Method.BINDING, Class.REQUEST, rng.randbytes(12))
-        msg.attributes[Attr.USERNAME] = user_ok if i % 2 else f"x{i}:y"
-        msg.attributes[Attr.PRIORITY] = 12345
-        msg.attributes[Attr.ICE_CONTROLLING] = rng.getrandbits(64)
-        raw = msg.encode(integrity_key=rng.randbytes(16))
+        raw = forged_binding_request(rng, user_ok if i % 2 else f"x{i}:y")
         w.net.inject(raw, (f"10.0.4.{i % 250}", 2000 + i), target, w.clock.now)
         if i % 200 == 0:
             w.idle(0.01)
@@ -404,12 +392,11 @@ def _replay_checks(seed: int, n: int) -> tuple[Arena, WebRTCDataChannel, WebRTCD
     w = ar.w
     ch, remote = ar.connect_victim()
     a_addr, b_addr = bound_address(ar.victim.a), bound_address(ar.victim.b)
-    w.net.tap = []
-    w.idle(12.0)  # a few consent checks (RFC 7675: every ~5 s)
+    with capture(w.net) as tapped:
+        w.idle(12.0)  # a few consent checks (RFC 7675: every ~5 s)
     checks = [
-        d for d, src, dst in w.net.tap if src == a_addr and dst == b_addr and d[:2] == b"\x00\x01"
+        d for d, src, dst in tapped if src == a_addr and dst == b_addr and d[:2] == b"\x00\x01"
     ]
-    w.net.tap = None
     assert checks
     for i in range(n):
         rogue = (f"10.0.5.{i % 250}", 3000 + i)
@@ -451,7 +438,7 @@ def test_peer_that_never_acks() -> None:
     w = ar.w
     ch, _remote = ar.connect_victim()
     sender, silent = ar.victim.a, ar.victim.b
-    _sctp_of(silent).receive = lambda packet, now: None  # type: ignore[method-assign]
+    never_acknowledge(silent)
     assoc = _sctp_of(sender)
     assoc._max_send_buffer = 1 << 20  # the bound itself; the default is 64 MiB
     chunk = bytes(60_000)
