@@ -1,4 +1,4 @@
-"""Command line: `python -m webrtc demo|signal|chat|send|receive|bench` (`--help` on each)."""
+"""Command line: `python -m webrtc demo|signal|chat|multiplayer|send|receive|bench` (`--help`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def _delegated(command: str) -> Callable[[list[str]], int]:
         from .cli.chat import main as chat_main
 
         return chat_main
+    if command == "multiplayer":
+        from .cli.multiplayer import main as multiplayer_main
+
+        return multiplayer_main
     if command == "send":
         from .cli.transfer import send_main
 
@@ -26,6 +30,10 @@ def _delegated(command: str) -> Callable[[list[str]], int]:
         from .cli.transfer import receive_main
 
         return receive_main
+    if command == "ladder":
+        from .ladder.cli import main as ladder_main
+
+        return ladder_main
     from .bench import main as bench_main
 
     return bench_main
@@ -34,9 +42,11 @@ def _delegated(command: str) -> Callable[[list[str]], int]:
 DELEGATED = {
     "signal": "WebSocket signaling server (Godot demo protocol) [--host --port --static]",
     "chat": "chat with another peer through the signaling server",
+    "multiplayer": "a WebRTCMultiplayerPeer in a lobby, as Godot's webrtc_signaling demo",
     "send": "send a file over a reliable channel (SHA-256 verified)",
     "receive": "receive a file sent with `send`",
     "bench": "benchmark our stack against aiortc [--quick --json]",
+    "ladder": "draw a ladder diagram of a --trace-json file or a pcap/pcapng capture",
 }
 
 
@@ -57,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--trace-json", metavar="FILE", help="write every message sent/received as JSON lines"
     )
+    demo.add_argument(
+        "--ladder", metavar="FILE", help="draw the connection: FILE.html (interactive) or .svg"
+    )
     for name, text in DELEGATED.items():
         sub.add_parser(name, help=text, add_help=False)
     args = parser.parse_args(args_in)
@@ -71,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout,
             trace=args.trace,
             trace_json=args.trace_json,
+            ladder=args.ladder,
         )
     parser.error(f"unknown command {args.command}")
     return 2

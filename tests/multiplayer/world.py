@@ -44,6 +44,7 @@ class World:
         self.network = Network(impairment or Impairment(), seed=seed)
         self.nodes: list[Node] = []
         self.extra: list[WebRTCPeerConnection] = []  # connections not (yet) in any peer map
+        self.held: set[int] = set()  # ids of nodes whose mp.poll() is skipped (pcs polled)
         self._seeds = itertools.count(seed * 1000 + 1)
         self._hosts = itertools.count(1)
 
@@ -77,7 +78,11 @@ class World:
 
     def poll(self) -> None:
         for node in self.nodes:
-            node.mp.poll()
+            if id(node) in self.held:
+                for peer in node.mp.get_peers().values():
+                    peer["connection"].poll()
+            else:
+                node.mp.poll()
         for pc in self.extra:
             pc.poll()
 
