@@ -2,7 +2,9 @@
 
 Run with `python -m webrtc demo`. Signaling is a direct function call between the two peers.
 `--trace` prints every protocol message (STUN, DTLS, SCTP, DCEP) as it is sent; `--trace-json
-FILE` writes every sent and received message as JSON lines (see `webrtc/trace.py`).
+FILE` writes every sent and received message and every state change as JSON lines (see
+`webrtc/trace.py`); `--ladder FILE` draws the connection as a ladder diagram (`.html`: one
+self-contained page with hover details and a layer filter; otherwise SVG; see `webrtc.ladder`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Callable
 
 from .data_channel import WebRTCDataChannel
 from .errors import Error
+from .ladder import Recorder
 from .peer_connection import WebRTCPeerConnection
-from .trace import TraceSink
+from .trace import TraceEvent, TraceSink
 
 
 def _connect_signals(
@@ -40,19 +43,40 @@ def run(
     out: Callable[[str], None] = print,
     trace: bool = False,
     trace_json: str | None = None,
+    ladder: str | None = None,
 ) -> int:
     """Run the demo; returns a process exit code (0 on success)."""
     json_file = open(trace_json, "w", encoding="utf-8") if trace_json else None  # noqa: SIM115
     sink = None
     if trace or json_file is not None:
         sink = TraceSink(out if trace else None, json_file, time.monotonic())
+    recorder = Recorder() if ladder else None
     try:
-        return _run(megabytes, chunk, timeout, out, sink)
+        return _run(megabytes, chunk, timeout, out, sink, recorder)
     finally:
         if sink is not None:
             sink.flush(time.monotonic())
         if json_file is not None:
             json_file.close()
+        if recorder is not None and ladder:
+            recorder.write(ladder, title="python -m webrtc demo")
+            out(f"ladder diagram written to {ladder}")
+
+
+def _hook(
+    sink: TraceSink | None, recorder: Recorder | None, peer: str, other: str
+) -> Callable[[TraceEvent], None] | None:
+    """The trace callback feeding the text/JSON sink and/or the ladder recorder."""
+    to_sink = None if sink is None else sink.callback(peer, other)
+    to_ladder = None if recorder is None else recorder.hook(peer)
+    if to_sink is None or to_ladder is None:
+        return to_sink or to_ladder
+
+    def both(ev: TraceEvent) -> None:
+        to_sink(ev)
+        to_ladder(ev)
+
+    return both
 
 
 def _run(
@@ -61,13 +85,13 @@ def _run(
     timeout: float,
     out: Callable[[str], None],
     sink: TraceSink | None,
+    recorder: Recorder | None = None,
 ) -> int:
-    a = WebRTCPeerConnection(
-        loopback_only=True, trace=None if sink is None else sink.callback("A", "B")
-    )
-    b = WebRTCPeerConnection(
-        loopback_only=True, trace=None if sink is None else sink.callback("B", "A")
-    )
+    a = WebRTCPeerConnection(loopback_only=True, trace=_hook(sink, recorder, "A", "B"))
+    b = WebRTCPeerConnection(loopback_only=True, trace=_hook(sink, recorder, "B", "A"))
+    if recorder is not None:
+        recorder.attach("A", a)
+        recorder.attach("B", b)
     _connect_signals(a, b, out, "A")
     _connect_signals(b, a, out, "B")
     received: list[WebRTCDataChannel] = []
@@ -93,9 +117,13 @@ def _run(
                 for i, label in enumerate(labels):
                     if before is None or before[i] != now[i]:
                         out(f"[{name}] {label} state -> {now[i]}")
+                        if sink is not None:
+                            sink.state(name, label, now[i], time.monotonic())
                 last[name] = now
         if sink is not None:
             sink.tick(time.monotonic())
+        if recorder is not None:
+            recorder.sample()
 
     def wait(cond: Callable[[], bool], what: str, busy: bool = False) -> bool:
         deadline = time.monotonic() + timeout
@@ -110,6 +138,8 @@ def _run(
 
     chan = a.create_data_channel("demo", {"ordered": True})
     assert chan is not None
+    if recorder is not None:
+        recorder.watch_channel("A", chan)
     poll_both()
     if a.create_offer() != Error.OK:
         out("create_offer failed")
