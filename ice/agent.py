@@ -53,6 +53,11 @@ the candidate-side equivalent. When full, the least recently checked prflx candi
 in the selected, the nominating or a nominated/succeeded pair is evicted with its pairs
 (`stats["prflx_remote_evicted"]`); if every one is in use the new one is refused
 (`stats["prflx_remote_refused"]`).
+
+Signalled remote candidates are bounded too (`max_remote_candidates`, the pair limit, 100, by
+default): later ones are refused (`stats["remote_candidates_refused"]`) before their address is
+parsed. A trickled candidate is paired with each local candidate (one ordered insertion into the
+check list each), and gathering pairs a new local candidate with at most the table's worth.
 """
 
 from __future__ import annotations
@@ -116,6 +121,10 @@ CONSENT_TIMEOUT = 30.0
 # "disconnected". Two misses (8-16 s) hid a 10 s outage entirely. FAILED still waits for RFC 7675's
 # 30 s consent expiry.
 DISCONNECTED_MISSES = 1
+# Policy: signalled remote candidates kept (later ones are refused, counted in
+# `stats["remote_candidates_refused"]`): the check list holds DEFAULT_MAX_PAIRS pairs (RFC 8445
+# §6.1.2.5), so more candidates than pairs could never all be checked; a browser signals a few.
+DEFAULT_MAX_REMOTE_CANDIDATES = DEFAULT_MAX_PAIRS
 # Policy: how long the controlling agent waits for better pairs before nominating the best valid.
 NOMINATION_DELAY = 0.5
 # Server-reflexive gathering gives up faster than a connectivity check (sends at 0, .5, 1.5, 3.5 s).
@@ -189,6 +198,7 @@ class Agent:
         nomination_delay: float = NOMINATION_DELAY,
         relay_only: bool = False,
         max_prflx_remote: int | None = None,
+        max_remote_candidates: int = DEFAULT_MAX_REMOTE_CANDIDATES,
     ) -> None:
         self._rng = rng if rng is not None else random.Random()
         self.controlling = controlling
@@ -229,6 +239,8 @@ class Agent:
             max_prflx_remote if max_prflx_remote is not None else max(1, max_pairs // 2)
         )
         self._prflx_remote: dict[Address, sdp.Candidate] = {}
+        # Signalled (and mDNS-resolved) remote candidates kept; see DEFAULT_MAX_REMOTE_CANDIDATES.
+        self.max_remote_candidates = max_remote_candidates
         # mDNS host candidates being resolved, by lower-case name (see the module docstring).
         self._mdns = MdnsResolver(self._rng)
         self._mdns_waiting: dict[str, list[sdp.Candidate]] = {}
@@ -315,15 +327,23 @@ class Agent:
         if is_mdns_name(candidate.address):
             self._resolve_mdns(candidate)
             return
+        full = len(self.remote_candidates) - len(self._prflx_remote) >= self.max_remote_candidates
+        if full and (candidate.address, candidate.port) not in self._remote_by_address:
+            # refused before the address is even parsed: a flood costs little per candidate
+            self.stats["remote_candidates_refused"] += 1
+            return
         host = normalize_address(candidate.address)
         if host is None:
             self.stats["unresolvable_candidates_ignored"] += 1
             return
         address = (host, candidate.port)
         existing = self._remote_by_address.get(address)
+        if existing is not None and existing.type != "prflx":
+            return
+        if full:
+            self.stats["remote_candidates_refused"] += 1  # table full: memory and pairing bound
+            return
         if existing is not None:
-            if existing.type != "prflx":
-                return
             # RFC 8445 §7.3.1.3: a signalled candidate replaces the prflx one learned earlier.
             self.remote_candidates.remove(existing)
             self._prflx_remote.pop(address, None)

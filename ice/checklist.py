@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections import deque
 from collections.abc import Callable
@@ -153,9 +154,9 @@ class CheckList:
         pair.state = PairState.FROZEN if busy else PairState.WAITING
         self._counter += 1
         pair.order = self._counter
-        self.pairs.append(pair)
+        # already sorted: one insertion, not a sort (a trickled candidate costs O(pairs) here)
+        bisect.insort(self.pairs, pair, key=_sort_key)
         self._by_key[key] = pair
-        self.sort()
         if len(self.pairs) > self.max_pairs:
             # RFC 8445 §6.1.2.5: drop the lowest-priority pairs that have not been checked.
             for victim in reversed(self.pairs):
@@ -178,7 +179,7 @@ class CheckList:
             self.on_remove(pair)
 
     def sort(self) -> None:
-        self.pairs.sort(key=lambda p: (-p.priority, p.order))
+        self.pairs.sort(key=_sort_key)
 
     def recompute_priorities(self, controlling: bool) -> None:
         """After a role switch (RFC 8445 §7.3.1.1) every pair priority changes."""
@@ -246,3 +247,8 @@ class CheckList:
         self.pairs.clear()
         self.triggered.clear()
         self._by_key.clear()
+
+
+def _sort_key(pair: CandidatePair) -> tuple[int, int]:
+    """Check-list order: descending priority, then insertion order (stable for equal ones)."""
+    return (-pair.priority, pair.order)

@@ -65,8 +65,10 @@ PERMISSION_REFRESH = 240.0  # RFC 8656 §9: permissions last 300 s; refresh a mi
 CHANNEL_REFRESH = 540.0  # RFC 8656 §12: channel bindings last 600 s
 MAX_NONCE_RETRIES = 3
 _UDP = 17  # RFC 8656 §18.7 REQUESTED-TRANSPORT
-# RFC 8489 §9.2.5: these error responses are processed without MESSAGE-INTEGRITY
-_UNAUTHENTICATED_ERRORS = frozenset({400, 401, 420, 438})
+# RFC 8489 §9.2.5: only these error responses to an authenticated request are processed without
+# MESSAGE-INTEGRITY (the server may not be able to compute it); any other one, 400 included, "MUST
+# be discarded, as if it were never received" (a forgery would otherwise end the allocation)
+_UNAUTHENTICATED_ERRORS = frozenset({401, 438})
 
 
 class TurnState(Enum):

@@ -495,3 +495,24 @@ def test_relay_ipv6_requests_address_family() -> None:
     assert all(m.attributes[Attr.REQUESTED_ADDRESS_FAMILY] == 2 for m in server.requests)
     _, plain_server = allocated()
     assert Attr.REQUESTED_ADDRESS_FAMILY not in plain_server.requests[0].attributes
+
+
+@pytest.mark.parametrize("code", [400, 420, 437, 486])
+def test_unauthenticated_error_to_authenticated_request_is_discarded(code: int) -> None:
+    """RFC 8489 §9.2.5: an error response without MESSAGE-INTEGRITY to an authenticated request
+    is discarded unless it is 401/438; a forged one (the transaction id seen on path) must not end
+    the allocation. The retransmitted request still gets the server's genuine answer."""
+    client, server = allocated()
+    events(client)
+    client.handle_timeout(540.0)
+    (refresh,) = client.datagrams_to_send()
+    tid = Message.parse(refresh).transaction_id
+    forged = Message(Method.REFRESH, Class.ERROR, tid, {Attr.ERROR_CODE: (code, "forged")})
+    assert client.receive(forged.encode(), 540.01)
+    assert client.state is TurnState.ALLOCATED and events(client) == []
+    client.handle_timeout(client.next_timeout() or 541.0)  # the request is retransmitted
+    (again,) = client.datagrams_to_send()
+    for reply in server.handle(again):
+        assert client.receive(reply, 541.0)
+    assert client.state is TurnState.ALLOCATED and events(client) == []
+    assert client.next_timeout() == pytest.approx(1081.0, abs=1.0)
