@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.netsim import Impairment, Network, VirtualClock
-from tests.webrtc.simnet import make_peer, wire
 from webrtc import Error, WebRTCMultiplayerPeer, WebRTCPeerConnection
+from webrtc.testing import Impairment, Network, SimTransport, VirtualClock, wire
 
 FRAME = 0.016  # a game polls once per frame
 
@@ -54,7 +54,11 @@ class World:
         return node
 
     def connection(self, node: Node) -> WebRTCPeerConnection:
-        return make_peer(self.network, self.clock, node.host, next(self._seeds))
+        return WebRTCPeerConnection(
+            transport_factory=lambda: SimTransport(self.network, [node.host], self.clock),
+            clock=self.clock,
+            rng=random.Random(next(self._seeds)),
+        )
 
     def link(
         self, a: Node, b: Node, *, lifetime: int = 1, offer: bool = True
