@@ -9,7 +9,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   echo "== apt: coturn chromium openssl iproute2"
   apt-get update -qq
-  apt-get install -y -qq coturn chromium openssl iproute2 >/dev/null
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections && apt-get install -y -qq coturn chromium openssl iproute2 tshark >/dev/null
 fi
 
 echo "== pip: the package and its test extras"
