@@ -66,6 +66,7 @@ class Status(Enum):
     DELIVERED = "delivered"  # sent by one traced peer, received by the other
     LOST = "lost"  # sent, never reported received by the (traced) destination
     SEEN = "seen"  # one observation only: a capture, or an untraced end (a server)
+    IN_FLIGHT = "in flight"  # not received yet when the recording ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,14 +335,16 @@ class _Lifelines:
         return name
 
 
-def _messages(observations: list[Observation], lines: _Lifelines) -> tuple[list[_Msg], bool]:
+def _messages(observations: list[Observation], lines: _Lifelines) -> list[_Msg]:
     has_sctp = any(ob.event.layer == "SCTP" for ob in observations)
     out: list[_Msg] = []
-    last_app: dict[tuple[str, str], tuple[str, str]] = {}  # (peer, direction) -> (src, dst)
+    # (peer, direction) -> (src, dst, via) of the last ApplicationData record
+    last_app: dict[tuple[str, str], tuple[str, str, str]] = {}
     for order, ob in enumerate(observations):
         ev = ob.event
         if ev.layer == "STATE":
             continue
+        via = str(ev.fields.get("via", ""))
         if ev.local is not None and ev.remote is not None:
             here = lines.name(_addr(ev.local), ev.layer) if ob.captured else ob.peer
             there = lines.name(_addr(ev.remote), ev.layer)
@@ -351,28 +354,32 @@ def _messages(observations: list[Observation], lines: _Lifelines) -> tuple[list[
             if path is None:
                 others = [p for p in lines.traced if p != ob.peer]
                 other = sorted(others)[0] if others else "peer"
-                path = (ob.peer, other) if ev.direction == "out" else (other, ob.peer)
-            src, dst = path
-        if ev.layer == "DTLS" and ev.kind == "ApplicationData":
-            last_app[(ob.peer, ev.direction)] = (src, dst)
-            if has_sctp:
-                continue  # its SCTP chunks are drawn instead
-        via = str(ev.fields.get("via", ""))
+                path = (ob.peer, other, "") if ev.direction == "out" else (other, ob.peer, "")
+            src, dst, via = path
         last = out[-1] if out else None
         if via and ev.layer != "TURN" and last is not None and _wraps(last, ob.peer):
             out.pop()  # its TURN wrapper: one arrow for the datagram
+        if ev.layer == "DTLS" and ev.kind == "ApplicationData":
+            last_app[(ob.peer, ev.direction)] = (src, dst, via)
+            if has_sctp:
+                continue  # its SCTP chunks are drawn instead
         msg = _Msg(order, ob.peer, ev, src, dst, ob.captured, via)
-        msg.key = (src, dst, ev.layer, ev.kind, ev.summary)
+        number = ev.fields.get("datagram")  # webrtc.testing's records number datagrams
+        summary = ev.summary if number is None else f"{ev.summary}#{number}"
+        msg.key = (src, dst, ev.layer, ev.kind, summary)
         out.append(msg)
-    return out, has_sctp
+    return out
 
 
 def _wraps(m: _Msg, peer: str) -> bool:
     return m.peer == peer and m.ev.layer == "TURN" and m.ev.kind in _WRAPPERS
 
 
-def _match(msgs: list[_Msg], traced: set[str]) -> dict[int, _Msg | None]:
-    """For each sent message (by order), the received copy, or None when lost."""
+def _match(
+    msgs: list[_Msg], traced: set[str]
+) -> tuple[dict[int, _Msg | None], dict[tuple[str, str], float]]:
+    """For each sent message (by order), the received copy, or None when lost; and the median
+    delay of each path."""
     sends: dict[tuple[str, str, str, str, str], list[_Msg]] = defaultdict(list)
     recvs: list[_Msg] = []
     for m in msgs:
@@ -407,7 +414,7 @@ def _match(msgs: list[_Msg], traced: set[str]) -> dict[int, _Msg | None]:
         result[best.order] = r
     for r in unmatched:
         result[-1 - r.order] = r  # negative keys: received with no send (duplicates)
-    return result
+    return result, medians
 
 
 def build_ladder(
@@ -425,8 +432,9 @@ def build_ladder(
     `peers`: names of traced peers in lifeline order (else by first appearance)."""
     obs = list(observations)
     lines = _Lifelines(obs, list(peers))
-    msgs, _ = _messages(obs, lines)
-    matches = _match(msgs, lines.traced)
+    msgs = _messages(obs, lines)
+    matches, delays = _match(msgs, lines.traced)
+    end = max((ob.event.time for ob in obs), default=0.0)
     seen_before: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
     placed: list[tuple[float, int, Item]] = []
     for m in msgs:
@@ -445,6 +453,8 @@ def build_ladder(
                 got = matches[m.order]
                 status = Status.LOST if got is None else Status.DELIVERED
                 received = None if got is None else got.ev.time
+                if got is None and ev.time + delays.get((m.src, m.dst), 0.0) >= end:
+                    status = Status.IN_FLIGHT
             else:
                 status, received = Status.SEEN, None
             arrow = _arrow(m, ev.time, received, status, rexmit)

@@ -125,6 +125,12 @@ class Recorder:
                 w.last[machine] = value
                 self.state(w.peer, machine, value, now)
 
+    def clear(self) -> None:
+        """Forget what was recorded so far (the diagram starts here); states are kept as known."""
+        self.observations.clear()
+        self.states.clear()
+        self.dropped = 0
+
     def tee_json(self, out: IO[str] | None) -> None:
         """Also write every record, as `--trace-json` does, to `out` (None: stop)."""
         self._json = out
@@ -198,6 +204,9 @@ def _record(rec: Any) -> Observation | StateChange:
     if direction not in ("in", "out"):
         raise ValueError("direction")
     size = int(rec.get("size", 0))
+    number = rec.get("datagram")
+    if isinstance(number, int) and not isinstance(number, bool):
+        fields = {**fields, "datagram": number}  # webrtc.testing.Recorder: exact matching
     ev = TraceEvent(
         time,
         direction,

@@ -49,7 +49,7 @@ text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;fill:#222}
 .time{fill:#888;font-size:10px}
 .msg line{stroke-width:1.6}
 .msg.rexmit line{stroke-dasharray:6 3}
-.msg.lost line{stroke-dasharray:2 2}
+.msg.lost line,.msg.inflight line{stroke-dasharray:2 2}
 .msg .x{fill:#d00;font-size:14px;font-weight:bold}
 .msg:hover line{stroke-width:3}
 .note rect{fill:#fffbe6;stroke:#c9a400}
@@ -105,8 +105,13 @@ class _Layout:
         self.height = TOP + 24 + row * ROW + 30
 
 
-def render_svg(ladder: Ladder, *, standalone: bool = True) -> str:
-    """The SVG document (`standalone`: with the XML declaration and its own stylesheet)."""
+def render_svg(ladder: Ladder, *, standalone: bool = True, details: bool = True) -> str:
+    """The SVG document (`standalone`: with the XML declaration).
+
+    `details=False` keeps hover texts to each arrow's label and fate, leaving out the decoded
+    fields (ICE credentials, exact sizes of signed handshake messages) that change from run to
+    run even on a virtual clock: for diagrams committed to the repository.
+    """
     names = ladder.lifelines
     xs = {name: LEFT + MARGIN + i * COL for i, name in enumerate(names)}
     width = LEFT + 2 * MARGIN + max(len(names) - 1, 0) * COL
@@ -144,7 +149,7 @@ def render_svg(ladder: Ladder, *, standalone: bool = True) -> str:
             last = label
     for i, item in enumerate(ladder.items):
         if isinstance(item, Arrow):
-            _arrow(out, item, i, xs, lay)
+            _arrow(out, item, i, xs, lay, details)
         elif isinstance(item, Note):
             _note(out, item, lay.y[(i, 0)], xs)
         else:
@@ -169,13 +174,14 @@ def _legend(out: list[str], ladder: Ladder) -> None:
         )
         x += 24 + 8 * len(name)
     out.append(
-        f'<text x="{x + 10}" y="42" fill="#555">✕ lost   ↻ retransmitted   '
-        f"(time runs down; ms since the first record)</text>"
+        f'<text x="{x + 10}" y="42" fill="#555">✕ lost   ↻ retransmitted   time runs down</text>'
     )
     out.append("</g>\n")
 
 
-def _arrow(out: list[str], a: Arrow, i: int, xs: dict[str, int], lay: _Layout) -> None:
+def _arrow(
+    out: list[str], a: Arrow, i: int, xs: dict[str, int], lay: _Layout, details: bool
+) -> None:
     colour = COLOURS[a.layer]
     x1, x2 = xs.get(a.src, 0), xs.get(a.dst, 0)
     ys = lay.y.get((i, 0))
@@ -185,8 +191,8 @@ def _arrow(out: list[str], a: Arrow, i: int, xs: dict[str, int], lay: _Layout) -
         ys = yr - ROW * 0.6
     assert yr is not None
     classes = ["msg", f"l-{a.layer.value}"]
-    if a.status is Status.LOST:
-        classes.append("lost")
+    if a.status in (Status.LOST, Status.IN_FLIGHT):
+        classes.append("lost" if a.status is Status.LOST else "inflight")
         x2 = int(x1 + (x2 - x1) * 0.55)
         yr = ys + ROW * 0.5
     elif a.status is Status.SEEN:
@@ -194,18 +200,29 @@ def _arrow(out: list[str], a: Arrow, i: int, xs: dict[str, int], lay: _Layout) -
     if a.retransmission:
         classes.append("rexmit")
     label = ("↻ " if a.retransmission else "") + a.label
+    fate = a.status.value + (", retransmission" if a.retransmission else "")
+    title = f"{a.detail}\n({fate})" if details else f"{a.src} → {a.dst}: {label} ({fate})"
     out.append(
         f'<g class="{" ".join(classes)}" data-src="{_a(a.src)}" data-dst="{_a(a.dst)}">'
-        f"<title>{_t(a.detail)}</title>"
+        f"<title>{_t(title)}</title>"
         f'<line x1="{x1}" y1="{ys:.1f}" x2="{x2}" y2="{yr:.1f}" stroke="{colour}"/>'
     )
     if a.status is Status.LOST:
         out.append(f'<text class="x" x="{x2}" y="{yr + 5:.1f}" text-anchor="middle">✕</text>')
+    elif a.status is Status.IN_FLIGHT:
+        out.append(f'<text x="{x2}" y="{yr + 4:.1f}" text-anchor="middle">…</text>')
     else:
         out.append(_head(x1, ys, x2, yr, colour))
-    mx, my = (x1 + x2) / 2, (ys + yr) / 2 - 3
+    # the label sits on the send row, next to the sender, reading towards the receiver
+    if (i, 0) in lay.y or (i, 1) not in lay.y:
+        lx, ly, rightwards = x1, ys, x2 >= x1
+    else:  # received only: next to the receiver
+        lx, ly, rightwards = x2, yr, x1 >= x2
+    lx += 10 if rightwards else -10
+    anchor = "start" if rightwards else "end"
     out.append(
-        f'<text x="{mx:.1f}" y="{my:.1f}" text-anchor="middle" fill="{colour}">{_t(label)}</text>'
+        f'<text x="{lx:.1f}" y="{ly - 3:.1f}" text-anchor="{anchor}" fill="{colour}">'
+        f"{_t(label)}</text>"
     )
     out.append("</g>\n")
 
