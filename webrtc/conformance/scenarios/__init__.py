@@ -1,0 +1,19 @@
+"""The scenario catalog: every check, in the order the runner runs them."""
+
+from __future__ import annotations
+
+from ..model import Scenario
+from . import sctp_dcep
+
+__all__ = ["CATALOG", "by_id"]
+
+CATALOG: list[Scenario] = [*sctp_dcep.CATALOG]
+
+
+def by_id(ids: list[str]) -> list[Scenario]:
+    """The scenarios with these ids (or id prefixes ending in '.'), in catalog order."""
+    return [
+        s
+        for s in CATALOG
+        if any(s.id == i or (i.endswith(".") and s.id.startswith(i)) for i in ids)
+    ]
