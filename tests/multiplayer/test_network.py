@@ -288,3 +288,40 @@ def test_signal_handlers_may_change_the_peer() -> None:
     world.frames(5)
     assert len(calls) == 1 and server.mp.get_peers() == {}
     assert server.mp.get_connection_status() is DISCONNECTED
+
+
+def test_connection_signal_handlers_may_remove_peers_during_poll() -> None:
+    world = World()
+    a, b, _ = mesh(world, 3)
+    pc_ab = a.mp.get_peer(2)["connection"]
+    pc_ac = a.mp.get_peer(3)["connection"]
+    # both of a's connections answer offers from inside a.mp.poll(); the first handler drops
+    # every peer (the second connection must then not be touched) and polls again
+    pc_ab.session_description_created.connect(lambda *_: (a.mp.close(), a.mp.poll()))
+    pc_ac.session_description_created.connect(lambda *_: a.mp.remove_peer(3))
+    world.run(lambda: pc_ab.get_connection_state() is PC.STATE_CLOSED, max_time=2)
+    assert a.mp.get_peers() == {} and a.events == []
+    assert pc_ac.get_connection_state() is PC.STATE_CLOSED  # closed by close() (D2)
+    assert world.run(world.connected(b, 3), max_time=5)  # the others carry on
+
+
+def test_packets_surface_only_once_the_peer_is_connected_here() -> None:
+    world = World()
+    server, client = server_and_clients(world, 4)
+    world.link(server, client)
+    world.held.add(id(server))  # the server's connections run, its multiplayer peer does not
+    assert world.run(lambda: client.mp.get_connection_status() is CONNECTED, max_time=5)
+    client.mp.put_var({"hp": 3, "name": "ü"})
+    channel = server.mp.get_peer(4)["channels"][0]
+    assert world.run(lambda: channel.get_available_packet_count() == 1, max_time=2)
+    assert not server.mp.get_peer(4)["connected"]
+    assert server.mp.get_available_packet_count() == 0 and server.mp.get_packet_peer() == 0
+    world.held.clear()
+    server.mp.poll()
+    assert server.events == [("connected", 4)]
+    assert server.mp.get_available_packet_count() == 1 and server.mp.get_packet_peer() == 4
+    assert server.mp.get_var() == {"hp": 3, "name": "ü"}
+    assert server.mp.get_packet_error() == Error.OK
+    client.mp.put_packet(b"\x01not a variant")
+    assert world.run(lambda: server.mp.get_available_packet_count() == 1, max_time=2)
+    assert server.mp.get_var() is None and server.mp.get_packet_error() == Error.ERR_INVALID_DATA

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from webrtc import Error, WebRTCMultiplayerPeer, WebRTCPeerConnection
-from webrtc.testing import Impairment, Network, SimTransport, VirtualClock, wire
+from webrtc.testing import Impairment, Network, SimTransport, VirtualClock
 
 FRAME = 0.016  # a game polls once per frame
 
@@ -36,6 +36,27 @@ class Node:
             assert self.mp.get_packet_error() == Error.OK
             out.append((sender, channel, mode, data))
         return out
+
+
+def wire(a: WebRTCPeerConnection, b: WebRTCPeerConnection) -> None:
+    """Relay descriptions and candidates both ways at once, as a signaling server would; what
+    reaches a connection closed meanwhile is dropped (as the demo's `has_peer` checks do)."""
+
+    def link(src: WebRTCPeerConnection, dst: WebRTCPeerConnection) -> None:
+        def deliver(err: Error) -> None:
+            closed = dst.get_connection_state() is WebRTCPeerConnection.STATE_CLOSED
+            assert err == Error.OK or closed, err
+
+        def on_description(kind: str, text: str) -> None:
+            if src.get_connection_state() is not WebRTCPeerConnection.STATE_CLOSED:
+                assert src.set_local_description(kind, text) == Error.OK
+                deliver(dst.set_remote_description(kind, text))
+
+        src.session_description_created.connect(on_description)
+        src.ice_candidate_created.connect(lambda *c: deliver(dst.add_ice_candidate(*c)))
+
+    link(a, b)
+    link(b, a)
 
 
 class World:

@@ -69,11 +69,32 @@ def non_negative_int(text: str) -> int:
 non_negative_int.__name__ = "non-negative integer"
 
 
+def channel_list(text: str) -> list[TransferMode]:
+    """`reliable,unreliable` -> [TRANSFER_MODE_RELIABLE, TRANSFER_MODE_UNRELIABLE]."""
+    modes = []
+    for name in filter(None, text.split(",")):
+        if name not in MODES or name == "all":
+            raise ValueError(text)
+        modes.append(MODES[name][0])
+    return modes
+
+
+channel_list.__name__ = "channel list"
+
+
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = Parser(prog=prog, description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_session_arguments(parser)
     parser.add_argument(
         "--mesh", action="store_true", help="create a mesh lobby (default: client/server)"
+    )
+    parser.add_argument(
+        "--channels",
+        type=channel_list,
+        default=[],
+        metavar="MODES",
+        help="extra channels after the three reserved ones, as create_*'s channels_config: "
+        "comma-separated reliable/ordered/unreliable (every peer must use the same list)",
     )
     parser.add_argument("--send", metavar="TEXT", help="broadcast TEXT to every connected peer")
     parser.add_argument(
@@ -173,14 +194,15 @@ class DemoClient:
                 self._disconnected(code, reason)
 
     def _connected(self, peer_id: int, mesh: bool) -> None:
+        config = [int(mode) for mode in self.args.channels]
         if mesh:
-            err = self.rtc_mp.create_mesh(peer_id)
+            err = self.rtc_mp.create_mesh(peer_id, config)
             role = "mesh peer"
         elif peer_id == 1:
-            err = self.rtc_mp.create_server()
+            err = self.rtc_mp.create_server(config)
             role = "server"
         else:
-            err = self.rtc_mp.create_client(peer_id)
+            err = self.rtc_mp.create_client(peer_id, config)
             role = "client"
         if err is not Error.OK:
             self._stop(f"cannot become {role} {peer_id}: {err.name}")
@@ -252,6 +274,11 @@ class DemoClient:
     def _on_peer_disconnected(self, peer_id: int) -> None:
         self.out(f"peer {peer_id} disconnected")
 
+    def on_packet(self, sender: int, channel: int, mode: int, data: bytes) -> None:
+        """Print a received packet (override to handle packets otherwise)."""
+        name = MODE_NAMES.get(mode, str(mode))
+        self.out(f"peer {sender} channel {channel} {name}: {show_packet(data)}")
+
     def frame(self) -> None:
         """One game frame: signaling events, poll, print packets and status changes."""
         for event in self.signaling.poll():
@@ -268,8 +295,7 @@ class DemoClient:
             if mp.get_packet_error() is not Error.OK:
                 break
             self.received += 1
-            name = MODE_NAMES.get(mode, str(int(mode)))
-            self.out(f"peer {sender} channel {channel} {name}: {show_packet(data)}")
+            self.on_packet(sender, channel, int(mode), data)
         status = mp.get_connection_status()
         if status is not self._last_status:
             self._last_status = status
