@@ -46,7 +46,8 @@ class Impairment:
     overtake it). `delay`: one-way latency; `jitter`: extra latency uniform in [0, jitter].
     `mtu`: largest UDP payload carried (larger datagrams are dropped, as a path with "don't
     fragment" does). `bandwidth`: bits per second of UDP payload (0 = unlimited); datagrams
-    wait in a drop-tail queue of at most `queue` bytes for their turn on the link.
+    wait for their turn on the link in a drop-tail queue holding at most `queue` bytes not yet
+    fully sent (the datagram being transmitted included).
     `seed`: the seed a `Link` uses (a `Network` has its own seed for all its paths).
     """
 
@@ -86,7 +87,7 @@ class _Shaper:
         """When the datagram has left the link, or None when the queue is full."""
         rate = imp.bandwidth / 8.0  # bytes per second
         start = self.busy_until if self.busy_until > now else now
-        backlog = (start - now) * rate  # bytes still waiting ahead of this one
+        backlog = (start - now) * rate  # bytes not yet fully sent ahead of this one
         if backlog + size > imp.queue:
             return None
         self.busy_until = start + size / rate
