@@ -1,0 +1,266 @@
+"""SceneMultiplayer against a scripted MultiplayerPeer: relay rules, status signals, auth errors."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from webrtc import ConnectionStatus, Error, MultiplayerPeer, TransferMode
+from webrtc.scene import Drop, SceneMultiplayer
+from webrtc.scene import protocol as p
+from webrtc.testing import VirtualClock
+
+from .world import Recorder, events
+
+ORDERED = TransferMode.TRANSFER_MODE_UNRELIABLE_ORDERED
+RELIABLE = TransferMode.TRANSFER_MODE_RELIABLE
+
+
+class FakePeer(MultiplayerPeer):
+    """Packets are queued by the test as (sender, channel, mode, data); sends are recorded."""
+
+    def __init__(self, unique_id: int, relay: bool = True) -> None:
+        super().__init__()
+        self.unique_id = unique_id
+        self.relay = relay
+        self.status = ConnectionStatus.CONNECTION_CONNECTED
+        self.inbox: deque[tuple[int, int, int, bytes]] = deque()
+        self.sent: list[tuple[int, int, int, bytes]] = []
+        self.target = 0
+        self.disconnected: list[int] = []
+        self._error = Error.OK
+
+    def connect_peer(self, pid: int) -> None:
+        self.peer_connected.emit(pid)
+
+    def put_packet(self, buffer: bytes) -> Error:
+        self.sent.append(
+            (self.target, int(self.get_transfer_mode()), self.get_transfer_channel(), bytes(buffer))
+        )
+        return Error.OK
+
+    def get_packet(self) -> bytes:
+        return self.inbox.popleft()[3]
+
+    def get_packet_error(self) -> Error:
+        return self._error
+
+    def _set_packet_error(self, err: Error) -> None:
+        self._error = err
+
+    def get_available_packet_count(self) -> int:
+        return len(self.inbox)
+
+    def get_max_packet_size(self) -> int:
+        return 1200
+
+    def set_target_peer(self, peer_id: int) -> None:
+        self.target = peer_id
+
+    def get_packet_peer(self) -> int:
+        return self.inbox[0][0]
+
+    def get_packet_channel(self) -> int:
+        return self.inbox[0][1]
+
+    def get_packet_mode(self) -> TransferMode:
+        return TransferMode(self.inbox[0][2])
+
+    def get_unique_id(self) -> int:
+        return self.unique_id
+
+    def is_server(self) -> bool:
+        return self.unique_id == 1
+
+    def is_server_relay_supported(self) -> bool:
+        return self.relay
+
+    def get_connection_status(self) -> ConnectionStatus:
+        return self.status
+
+    def poll(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.status = ConnectionStatus.CONNECTION_DISCONNECTED
+
+    def disconnect_peer(self, peer: int, force: bool = False) -> None:
+        self.disconnected.append(peer)
+
+
+def server_with(*clients: int) -> tuple[FakePeer, SceneMultiplayer, Recorder]:
+    peer = FakePeer(1)
+    scene = SceneMultiplayer(peer)
+    for pid in clients:
+        peer.connect_peer(pid)
+    recorder = Recorder(scene)
+    scene.register_node("Main", recorder)
+    peer.sent.clear()
+    return peer, scene, recorder
+
+
+def test_server_relays_with_the_mode_and_channel_it_arrived_on() -> None:
+    peer, scene, recorder = server_with(2, 3, 4)
+    call = p.encode_remote_call(2, (1.0,), path="Main")
+    peer.inbox.append((2, 1, ORDERED, p.encode_sys(p.SysCommand.RELAY, 0, call)))  # to all
+    peer.inbox.append(
+        (
+            2,
+            2,
+            TransferMode.TRANSFER_MODE_UNRELIABLE,
+            p.encode_sys(p.SysCommand.RELAY, -3, b"\x03x"),
+        )
+    )
+    peer.inbox.append(
+        (2, 0, RELIABLE, p.encode_sys(p.SysCommand.RELAY, -1, b"\x03y"))
+    )  # not the server
+    assert scene.poll() == Error.OK
+    out = p.encode_sys(p.SysCommand.RELAY, 2, call)
+    assert peer.sent == [
+        (3, ORDERED, 1, out),
+        (4, ORDERED, 1, out),
+        (4, 0, 2, p.encode_sys(p.SysCommand.RELAY, 2, b"\x03x")),
+        (3, RELIABLE, 0, p.encode_sys(p.SysCommand.RELAY, 2, b"\x03y")),
+        (4, RELIABLE, 0, p.encode_sys(p.SysCommand.RELAY, 2, b"\x03y")),
+    ]
+    assert recorder.calls == [("ping", 2, (1.0,))]  # broadcast: the server processes it too
+    assert not scene.drop_counts
+
+
+def test_relay_refused_when_disabled_or_from_a_client() -> None:
+    peer, scene, _ = server_with(2)
+    scene.server_relay = False
+    peer.inbox.append((2, 0, RELIABLE, p.encode_sys(p.SysCommand.RELAY, 0, b"\x03x")))
+    scene.poll()
+    assert scene.drop_counts == {Drop.SYS_REFUSED: 1} and peer.sent == []
+    client = FakePeer(2)
+    cscene = SceneMultiplayer(client)
+    client.connect_peer(1)
+    client.connect_peer(5)  # not through the server: a direct connection in the transport
+    client.inbox.append((5, 0, RELIABLE, p.encode_sys(p.SysCommand.RELAY, 1, b"\x03x")))
+    client.inbox.append((5, 0, RELIABLE, p.encode_sys(p.SysCommand.ADD_PEER, 7)))
+    cscene.poll()
+    assert cscene.drop_counts == {Drop.SYS_REFUSED: 2}
+    assert 7 not in cscene.get_peers()
+
+
+def test_client_sends_through_the_server_unless_relay_is_off() -> None:
+    client = FakePeer(2)
+    scene = SceneMultiplayer(client)
+    client.connect_peer(1)
+    client.inbox.append((1, 0, RELIABLE, p.encode_sys(p.SysCommand.ADD_PEER, 3)))
+    scene.poll()
+    assert scene.get_peers() == [1, 3]
+    assert scene.send_bytes(b"hi", 3, ORDERED, 0) == Error.OK
+    assert client.sent[-1] == (1, ORDERED, 0, p.encode_sys(p.SysCommand.RELAY, 3, b"\x03hi"))
+    assert scene.send_bytes(b"all") == Error.OK
+    assert client.sent[-1] == (1, RELIABLE, 0, p.encode_sys(p.SysCommand.RELAY, 0, b"\x03all"))
+    client.inbox.append((1, 0, RELIABLE, p.encode_sys(p.SysCommand.DEL_PEER, 3)))
+    log = events(scene)
+    scene.poll()
+    assert log == [("peer_disconnected", (3,))]
+    mesh = FakePeer(2, relay=False)  # mesh: no relay, straight to the peer
+    mscene = SceneMultiplayer(mesh)
+    mesh.connect_peer(3)
+    assert mscene.send_bytes(b"m", 3) == Error.OK
+    assert mesh.sent[-1] == (3, RELIABLE, 0, b"\x03m")
+    assert mscene.send_bytes(b"m", 9) == Error.ERR_BUG  # not connected
+
+
+def test_status_signals() -> None:
+    client = FakePeer(2)
+    client.status = ConnectionStatus.CONNECTION_CONNECTING
+    scene = SceneMultiplayer(client)
+    log = events(scene)
+    client.status = ConnectionStatus.CONNECTION_DISCONNECTED
+    scene.poll()
+    assert log == [("connection_failed", ())]
+    client2 = FakePeer(2)
+    scene2 = SceneMultiplayer(client2)
+    client2.connect_peer(1)
+    log2 = events(scene2)
+    client2.status = ConnectionStatus.CONNECTION_DISCONNECTED
+    scene2.poll()
+    assert log2 == [("server_disconnected", ())] and scene2.get_peers() == []
+    dead = FakePeer(3)
+    dead.status = ConnectionStatus.CONNECTION_DISCONNECTED
+    scene3 = SceneMultiplayer()
+    scene3.set_multiplayer_peer(dead)  # refused: must be connecting or connected
+    assert scene3.get_multiplayer_peer() is None
+
+
+def test_auth_api_errors_and_timeout_with_an_injected_clock() -> None:
+    clock = VirtualClock()
+    peer = FakePeer(1)
+    scene = SceneMultiplayer(peer, clock=clock)
+    got: list[tuple[int, bytes]] = []
+    scene.auth_callback = lambda pid, data: got.append((pid, data))
+    log = events(scene)
+    peer.connect_peer(2)
+    assert scene.get_authenticating_peers() == [2]
+    assert scene.send_auth(9, b"x") == Error.ERR_INVALID_PARAMETER
+    assert scene.send_auth(2, b"") == Error.ERR_INVALID_PARAMETER
+    assert scene.send_auth(2, b"challenge") == Error.OK
+    assert peer.sent[-1] == (2, RELIABLE, 0, b"\x07\x00challenge")
+    peer.inbox.append((2, 0, RELIABLE, b"\x07\x00answer"))
+    peer.inbox.append((2, 0, RELIABLE, b"\x07\x00"))  # the peer is done
+    scene.poll()
+    assert got == [(2, b"answer")]
+    assert scene.send_auth(2, b"more") == Error.ERR_FILE_CANT_WRITE  # remote said complete
+    assert scene.complete_auth(2) == Error.OK
+    assert scene.complete_auth(2) == Error.ERR_INVALID_PARAMETER
+    assert log == [("peer_authenticating", (2,)), ("peer_connected", (2,))]
+    peer.connect_peer(3)  # this one never completes
+    scene.set_auth_timeout(-1)  # refused
+    assert scene.auth_timeout == 3.0
+    clock.advance_to(2.999)
+    scene.poll()
+    assert scene.get_authenticating_peers() == [3]
+    clock.advance_to(3.0)
+    scene.poll()
+    assert peer.disconnected == [3] and log[-1] == ("peer_authentication_failed", (3,))
+    scene.auth_timeout = 0  # no limit
+    peer.connect_peer(4)
+    clock.advance_to(1000)
+    scene.poll()
+    assert scene.get_authenticating_peers() == [4]
+
+
+def test_disconnect_peer_is_silent_and_closes_it() -> None:
+    peer, scene, _ = server_with(2, 3)
+    log = events(scene)
+    scene.disconnect_peer(2)
+    assert scene.get_peers() == [3] and log == [] and peer.disconnected == [2]
+    assert peer.sent == [(3, RELIABLE, 0, p.encode_sys(p.SysCommand.DEL_PEER, 2))]
+
+
+def test_simplify_path_is_answered_and_bounded() -> None:
+    peer, scene, recorder = server_with(2)
+    md5 = scene.get_rpc_md5("Main")
+    peer.inbox.append((2, 0, RELIABLE, p.encode_simplify_path(md5, 7, "Main")))
+    peer.inbox.append((2, 0, RELIABLE, p.encode_simplify_path("0" * 32, 8, "/root/Main")))
+    peer.inbox.append((2, 0, RELIABLE, p.encode_simplify_path(md5, 7, "Main")))  # duplicate id
+    peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(2, (0.5,), cache_id=8)))
+    scene.poll()
+    assert peer.sent == [
+        (2, RELIABLE, 0, p.encode_confirm_path(True, 7)),
+        (2, RELIABLE, 0, p.encode_confirm_path(False, 8)),  # checksum mismatch: still cached
+    ]
+    assert scene.drop_counts == {Drop.CACHE_REFUSED: 1}
+    assert recorder.calls == [("ping", 2, (0.5,))]
+    scene._cache.max_received = 3
+    for i in range(10, 20):
+        peer.inbox.append((2, 0, RELIABLE, p.encode_simplify_path(md5, i, "Main")))
+    scene.poll()
+    assert scene.drop_counts[Drop.CACHE_REFUSED] == 1 + 9
+
+
+def test_handler_exceptions_are_counted_not_raised() -> None:
+    peer, scene, _ = server_with(2)
+
+    def boom(x: object) -> None:
+        raise RuntimeError("bad argument")
+
+    scene.register_rpc("Other", "boom", boom, "any_peer")
+    peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(0, ("x",), path="Other")))
+    assert scene.poll() == Error.OK
+    assert scene.drop_counts == {Drop.HANDLER_ERROR: 1}
