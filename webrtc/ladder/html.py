@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .model import Ladder, Layer
-from .svg import COLOURS, LAYER_NAMES, _a, _t, render_svg
+from .svg import COLOURS, LAYER_NAMES, _t, render_svg
 
 __all__ = ["render_html", "write_file"]
 
@@ -78,7 +78,7 @@ def render_html(ladder: Ladder) -> str:
         counts += f", {ladder.skipped} input records skipped"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_a(_CSP)}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         f"<title>{_t(ladder.title)}</title>\n"
         f"<style>{_PAGE_STYLE}{''.join(hide_rules)}</style></head>\n"
         f"<body><header><div><strong>{_t(ladder.title)}</strong> ({_t(counts)}). "

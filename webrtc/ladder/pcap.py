@@ -4,8 +4,8 @@ Reading: classic pcap (microsecond and nanosecond magic, either byte order) and 
 Header, Interface Description with `if_tsresol`, Enhanced, Simple and obsolete Packet blocks),
 link types Ethernet (with 802.1Q tags), raw IP, Linux cooked v1/v2 and BSD loopback; IPv4 and IPv6
 (skipping the usual extension headers) carrying UDP. Fragments and non-UDP packets are counted and
-skipped. Total: a malformed file raises `CaptureError`, a malformed packet is counted in
-`Stats.malformed`; there is a bound on packets read (`MAX_PACKETS`).
+skipped. Total: a file that is not a capture raises `CaptureError`; a malformed packet, or a
+last record cut short, is counted in `Stats.malformed`; packets read are bounded (`MAX_PACKETS`).
 
 Writing: `PcapWriter` / `PcapngWriter` put each datagram in a raw-IP frame (LINKTYPE_RAW) with a
 valid IPv4/IPv6 and UDP header, e.g. from `CapturingTransport`, a transport wrapper that logs
@@ -127,7 +127,11 @@ def _pcap(fh: BinaryIO, magic: bytes, stats: Stats) -> Iterator[tuple[float, int
         sec, frac, incl, _orig = record.unpack(head)
         if incl > MAX_BLOCK:
             raise CaptureError(f"record of {incl} bytes")
-        yield sec + frac * scale, linktype, _read(fh, incl)
+        frame = fh.read(incl)
+        if len(frame) < incl:  # a capture cut short (the capturing process was killed)
+            stats.malformed += 1
+            return
+        yield sec + frac * scale, linktype, frame
 
 
 def _pcapng(fh: BinaryIO, stats: Stats) -> Iterator[tuple[float, int, bytes]]:
@@ -163,7 +167,11 @@ def _pcapng(fh: BinaryIO, stats: Stats) -> Iterator[tuple[float, int, bytes]]:
         length = struct.unpack(order + "I", length_raw)[0]
         if length < 12 or length % 4 or length > MAX_BLOCK:
             raise CaptureError(f"bad block length {length}")
-        body = _read(fh, length - 8)[:-4]
+        raw = fh.read(length - 8)
+        if len(raw) < length - 8:  # cut short
+            stats.malformed += 1
+            return
+        body = raw[:-4]
         if btype == 1:  # Interface Description Block
             if len(body) < 8:
                 raise CaptureError("short interface description")
