@@ -488,12 +488,14 @@ class Connection:
         epoch = es >> 48
         rs = self._read.get(epoch)
         if rs is None:
-            if epoch == 1 and len(self._future) < MAX_BUFFERED_RECORDS:
+            if epoch != 1:
+                self.stats.unknown_epoch += 1
+            elif len(self._future) < MAX_BUFFERED_RECORDS:
                 # RFC 6347 §4.1: records of the next epoch may arrive before its keys; keep them
                 self._future.append((ct, es, body))
                 self.stats.future_epoch_buffered += 1
             else:
-                self.stats.unknown_epoch += 1
+                self.stats.buffer_full_dropped += 1
             return
         seq = es & SEQ_MASK
         if epoch == 0:
@@ -531,6 +533,8 @@ class Connection:
             elif len(self._early_data) < MAX_BUFFERED_RECORDS:
                 self._early_data.append(plaintext)
                 self.stats.early_data_buffered += 1
+            else:
+                self.stats.buffer_full_dropped += 1
         elif ct == 22:
             self._record_seq = seq
             self._handle_handshake_record(epoch, plaintext, now)
@@ -981,6 +985,7 @@ class Connection:
     def _server_stateless_client_hello(self, epoch: int, frag: m.Fragment, now: float) -> None:
         """RFC 6347 §4.2.1: answer a cookie-less ClientHello with a HelloVerifyRequest, no state."""
         if frag.msg_type != HT.client_hello or epoch != 0:
+            self.stats.handshake_dropped += 1  # a stateless server reads only ClientHellos
             return
         body = frag.body
         if frag.offset != 0 or len(body) != frag.length:

@@ -48,6 +48,8 @@ class Stats:
     unknown_epoch: int = 0  # records of an epoch we cannot read (dropped)
     future_epoch_buffered: int = 0
     early_data_buffered: int = 0
+    # future-epoch records or early application data beyond MAX_BUFFERED_RECORDS (dropped)
+    buffer_full_dropped: int = 0
     retransmissions: int = 0  # flights sent again (timer or peer retransmission)
     pmtu_backoffs: int = 0  # handshake MTU reductions (RFC 6347 §4.1.1.1)
     alerts_sent: int = 0

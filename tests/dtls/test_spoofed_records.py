@@ -225,3 +225,35 @@ def test_genuine_retransmission_still_answered_after_spoofs() -> None:
     for d in server.datagrams_to_send():
         client.receive(d, t)
     assert client.state is State.ESTABLISHED
+
+
+def test_every_discarded_record_is_counted() -> None:
+    """Records beyond the future-epoch and early-data buffers, and non-ClientHello handshake
+    messages at a stateless server, are dropped and counted, never silently."""
+    _, server = make_pair()
+    server.receive(_plain(encode_fragment(HT.server_hello, 0, 0, 0, b"")), 0.0)
+    assert server.stats.handshake_dropped == 1
+    assert server.state is State.SERVER_WAIT_CLIENT_HELLO and server.datagrams_to_send() == []
+    client, server, flight4 = _to_flight4()
+    for i in range(40):  # epoch-1 records before the keys exist: 32 kept
+        client.receive(HEADER.pack(23, 0xFEFD, (1 << 48) | i, 30) + bytes(30), 0.05)
+    assert client.stats.future_epoch_buffered == 32
+    assert client.stats.buffer_full_dropped == 8
+    for d in flight4:
+        client.receive(d, 0.1)
+    flight5 = client.datagrams_to_send()
+    assert client.stats.bad_records == 32  # the buffered forgeries fail authentication
+    for d in flight5:
+        server.receive(d, 0.1)
+    flight6 = server.datagrams_to_send()
+    for i in range(40):  # authenticated application data before the Finished: 32 kept
+        server.send(bytes([i]))
+    for d in server.datagrams_to_send():
+        client.receive(d, 0.2)
+    assert client.stats.early_data_buffered == 32
+    assert client.stats.buffer_full_dropped == 16
+    for d in flight6:
+        client.receive(d, 0.2)
+    assert client.state is State.ESTABLISHED
+    got = [e.data for e in events(client) if isinstance(e, ApplicationData)]
+    assert got == [bytes([i]) for i in range(32)]
