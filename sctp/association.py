@@ -604,6 +604,12 @@ class Association:
 
         # channels (RFC 8832)
         self._channels: dict[int, _Channel] = {}
+        # Our stream ids (RFC 8832 §6 parity): every id below _sid_next was handed out or found
+        # taken; released ones wait in a heap (+ its set) so the lowest is reused first, and
+        # opening a channel costs O(log n) instead of a search from 0.
+        self._sid_next = 0 if is_client else 1
+        self._sid_free: list[int] = []
+        self._sid_free_set: set[int] = set()
         self._remote_mms: int | None = None
         self._closed_for_good = False
         self._last_a_rwnd = receive_window
@@ -814,7 +820,7 @@ class Association:
             # nothing reached the peer yet: drop queued messages and forget the channel
             for m in self._sched.drop_stream(stream_id):
                 self._queued_bytes -= len(m.data) + SEND_MESSAGE_OVERHEAD
-            del self._channels[stream_id]
+            self._forget_channel(stream_id)
             self._events.append(ChannelClosed(stream_id))
             return
         if not ch.reset_out:
@@ -1402,14 +1408,27 @@ class Association:
         return local
 
     def _free_stream_id(self) -> int:
-        # RFC 8832 §6: DTLS client uses even stream ids, server odd
-        sid = 0 if self.is_client else 1
+        # RFC 8832 §6: DTLS client uses even stream ids, server odd; the lowest free one
         limit = min(MAX_STREAMS, self._outbound_streams)
-        while sid < limit:
+        free, free_set = self._sid_free, self._sid_free_set
+        while free and free[0] < limit:
+            sid = heapq.heappop(free)
+            free_set.discard(sid)
+            if sid not in self._channels and sid not in self._reset_wanted:
+                return sid  # else taken again meanwhile (negotiated): its release re-adds it
+        while self._sid_next < limit:
+            sid = self._sid_next
+            self._sid_next += 2
             if sid not in self._channels and sid not in self._reset_wanted:
                 return sid
-            sid += 2
         raise ChannelError("no free stream id")
+
+    def _forget_channel(self, sid: int) -> None:
+        """Drop channel `sid`; an id of our parity becomes free for _free_stream_id."""
+        del self._channels[sid]
+        if sid < self._sid_next and sid & 1 == self._sid_next & 1 and sid not in self._sid_free_set:
+            self._sid_free_set.add(sid)
+            heapq.heappush(self._sid_free, sid)
 
     def _enqueue(self, msg: _OutMessage, ch: _Channel | None, *, front: bool = False) -> None:
         prio = ch.priority if ch is not None and ch.priority > 0 else 256
@@ -1421,7 +1440,7 @@ class Association:
     def _start_channel(self, ch: _Channel) -> None:
         """Association is up: send DCEP OPEN, or announce a negotiated channel."""
         if ch.stream_id >= self._outbound_streams:
-            del self._channels[ch.stream_id]
+            self._forget_channel(ch.stream_id)
             self._events.append(ChannelClosed(ch.stream_id))
             return
         if ch.negotiated:
@@ -2608,7 +2627,7 @@ class Association:
 
     def _maybe_channel_closed(self, ch: _Channel) -> None:
         if ch.reset_in and ch.reset_out and self._channels.get(ch.stream_id) is ch:
-            del self._channels[ch.stream_id]
+            self._forget_channel(ch.stream_id)
             self._events.append(ChannelClosed(ch.stream_id))
 
     def _maybe_send_reset(self, now: float) -> None:

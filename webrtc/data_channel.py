@@ -15,6 +15,10 @@ from .states import ChannelState, WriteMode
 if TYPE_CHECKING:
     from .peer_connection import WebRTCPeerConnection
 
+# What one received message queued in a channel costs beyond its payload, counted against the
+# peer connection's receive limit so that empty or tiny messages cannot queue without bound:
+# the (data, binary) tuple, its deque slot and the bytes header (tracemalloc: 64 + 33 bytes).
+RX_MESSAGE_OVERHEAD = 96
 UNSET_RELIABILITY = 65535  # Godot reports 65535 for an unset maxRetransmits/maxPacketLifeTime
 DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # Godot PacketPeer default
 MIN_ENCODE_BUFFER_MAX_SIZE = 1024  # PacketPeer::set_encode_buffer_max_size bounds
@@ -89,7 +93,7 @@ class WebRTCDataChannel:
             owner = self._owner
             if owner is not None:
                 # the owner's receive accounting, inlined (one call less per message)
-                n = min(len(data), self._rx_bytes)
+                n = min(len(data) + RX_MESSAGE_OVERHEAD, self._rx_bytes)
                 self._rx_bytes -= n
                 owner._rx_queued -= n
                 if owner._rx_blocked:
@@ -107,7 +111,7 @@ class WebRTCDataChannel:
         """Send `var` in Godot's Variant binary encoding (see `webrtc.variant`); never pickle."""
         try:
             payload = variant.encode(var)
-        except variant.VariantError:
+        except (variant.VariantError, UnicodeError):  # e.g. a str with a lone surrogate
             return Error.ERR_INVALID_PARAMETER
         if len(payload) > self._encode_buffer_max_size:
             return Error.ERR_OUT_OF_MEMORY
@@ -156,8 +160,10 @@ class WebRTCDataChannel:
         """Close the channel (RFC 8831 §6.7: outgoing stream reset); STATE_CLOSING until done."""
         if self._state in (ChannelState.STATE_CLOSING, ChannelState.STATE_CLOSED):
             return
-        if self._owner is None or not self._owner._channel_close(self):
+        if self._owner is None:
             self._state = ChannelState.STATE_CLOSED
+        else:
+            self._owner._channel_close(self)
 
     def was_string_packet(self) -> bool:
         return self._last_was_string
@@ -202,8 +208,8 @@ class WebRTCDataChannel:
 
     def get_buffered_amount(self) -> int:
         """Bytes queued locally and not yet sent."""
-        if self._owner is None or self._id < 0:
-            return 0
+        if self._owner is None or self._id < 0 or self._state is ChannelState.STATE_CLOSED:
+            return 0  # a closed channel's stream id may already belong to a new channel
         return self._owner._channel_buffered(self._id)
 
     def get_max_packet_size(self) -> int:

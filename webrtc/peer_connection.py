@@ -41,8 +41,9 @@ import sdp
 
 from . import jsep
 from . import states as st
-from .data_channel import WebRTCDataChannel
+from .data_channel import RX_MESSAGE_OVERHEAD, WebRTCDataChannel
 from .errors import Error
+from .logs import clip
 from .net import (
     Address,
     Clock,
@@ -201,7 +202,9 @@ class WebRTCPeerConnection:
         self._remote: jsep.RemoteDescription | None = None
         self._buffered_candidates: list[tuple[str, int, str]] = []
         self._remote_end_of_candidates = False
-        self._channels: list[WebRTCDataChannel] = []
+        # Channels not yet CLOSED, in creation order; a closed one is released at once (the
+        # user may still hold it). _by_sid: the same by stream id once one is assigned.
+        self._channels: dict[WebRTCDataChannel, None] = {}
         self._by_sid: dict[int, WebRTCDataChannel] = {}
         self._emit_queue: deque[tuple[Signal, tuple[Any, ...]]] = deque()
         self._early_dtls: list[bytes] = []
@@ -215,8 +218,7 @@ class WebRTCPeerConnection:
 
     def _teardown(self, *, graceful: bool) -> None:
         """Close every layer and the sockets (used by close() and initialize())."""
-        for ch in self._channels:
-            self._mark_closed(ch)
+        self._close_channels()
         if graceful:
             try:
                 if self._sctp is not None and self._sctp_phase is SctpPhase.ESTABLISHED:
@@ -272,11 +274,8 @@ class WebRTCPeerConnection:
         state = self.get_connection_state()
         if state in (ConnectionState.STATE_FAILED, ConnectionState.STATE_CLOSED):
             return self._channel_failure(Error.FAILED)
-        if parsed["negotiated"]:
-            cid = parsed["id"]
-            for ch in self._channels:
-                if ch._id == cid and ch._state is not ChannelState.STATE_CLOSED:
-                    return self._channel_failure(Error.ERR_ALREADY_IN_USE)
+        if parsed["negotiated"] and parsed["id"] in self._by_sid:
+            return self._channel_failure(Error.ERR_ALREADY_IN_USE)
         channel = WebRTCDataChannel(
             self,
             label,
@@ -287,9 +286,12 @@ class WebRTCPeerConnection:
             max_retransmits=parsed["max_retransmits"],
             max_packet_life_time=parsed["max_packet_life_time"],
         )
-        if self._sctp is not None and not self._open_on_sctp(channel):
-            return self._channel_failure(Error.ERR_ALREADY_IN_USE)
-        self._channels.append(channel)
+        if self._sctp is not None:
+            if not self._open_on_sctp(channel):
+                return self._channel_failure(Error.ERR_ALREADY_IN_USE)
+        elif channel._negotiated:
+            self._by_sid[channel._id] = channel  # claims its id until opened or closed
+        self._channels[channel] = None
         self.last_error = Error.OK
         return channel
 
@@ -369,10 +371,13 @@ class WebRTCPeerConnection:
             return Error.ERR_INVALID_PARAMETER
         if type == "rollback":
             return self._rollback("remote")
+        if _utf8(sdp) is None:
+            logger.info("rejected remote %s: not UTF-8 text (RFC 8866 §5)", type)
+            return Error.ERR_INVALID_DATA
         try:
             remote = jsep.parse_description(type, sdp)
         except jsep.JsepError as exc:
-            logger.info("rejected remote %s: %s", type, exc)
+            logger.info("rejected remote %s: %s", type, clip(str(exc)))
             return Error.ERR_INVALID_DATA
         except Exception:  # a bug in a parser must not escape the API
             logger.exception("remote %s could not be parsed", type)
@@ -427,8 +432,11 @@ class WebRTCPeerConnection:
             or not isinstance(index, int)
             or isinstance(index, bool)
             or index < 0
+            or _utf8(media) is None
         ):
             return Error.ERR_INVALID_PARAMETER
+        if _utf8(name) is None:
+            return Error.ERR_INVALID_DATA  # cannot be candidate text (RFC 8839 §5.1 is ASCII)
         text = name.strip()
         if text.startswith("a="):
             text = text[2:]
@@ -692,8 +700,9 @@ class WebRTCPeerConnection:
                     if ch is not None:
                         data = ev.data
                         ch._queue.append((data, ev.binary))
-                        ch._rx_bytes += len(data)
-                        self._rx_queued += len(data)
+                        cost = len(data) + RX_MESSAGE_OVERHEAD
+                        ch._rx_bytes += cost
+                        self._rx_queued += cost
                 elif isinstance(ev, sctp.ChannelOpened):
                     self._on_channel_opened(ev)
                 elif isinstance(ev, sctp.ChannelClosed):
@@ -887,9 +896,9 @@ class WebRTCPeerConnection:
             failure_timeout=SCTP_FAILURE_TIMEOUT,
         )
         self._sctp.set_remote_max_message_size(remote.max_message_size)
-        for ch in self._channels:
-            if ch._state is ChannelState.STATE_CONNECTING:
-                self._open_on_sctp(ch)
+        for ch in list(self._channels):
+            if ch._state is ChannelState.STATE_CONNECTING and not self._open_on_sctp(ch):
+                self._mark_closed(ch)
         now = self._clock()
         early, self._early_dtls = self._early_dtls, []
         for data in early:
@@ -932,7 +941,7 @@ class WebRTCPeerConnection:
                 negotiated_id=ch._id if ch._negotiated else None,
             )
         except sctp.SctpError as exc:
-            logger.warning("cannot open channel %r: %s", ch._label, exc)
+            logger.warning("cannot open channel %s: %s", clip(ch._label), exc)
             ch._state = ChannelState.STATE_CLOSED
             return False
         ch._id = sid
@@ -964,7 +973,7 @@ class WebRTCPeerConnection:
             max_packet_life_time=lifetime,
         )
         ch._state = ChannelState.STATE_OPEN
-        self._channels.append(ch)
+        self._channels[ch] = None
         self._by_sid[ev.stream_id] = ch
         self._queue_signal(self.data_channel_received, ch)
 
@@ -990,18 +999,22 @@ class WebRTCPeerConnection:
             self._sctp_phase = SctpPhase.FAILED
 
     def _close_channels(self) -> None:
-        for ch in self._channels:
+        for ch in list(self._channels):
             self._mark_closed(ch)
         self._by_sid.clear()
 
     def _mark_closed(self, ch: WebRTCDataChannel) -> None:
-        """CLOSED; what it still holds stays readable but no longer counts against the limit."""
+        """CLOSED and released: what it still holds stays readable (by a user who kept it) but
+        no longer counts against the receive limit, and the connection forgets it."""
         ch._state = ChannelState.STATE_CLOSED
         self._rx_queued -= ch._rx_bytes
         ch._rx_bytes = 0
         if self._rx_blocked:
             self._rx_blocked = False
             self._dirty = True
+        self._channels.pop(ch, None)
+        if self._by_sid.get(ch._id) is ch:
+            del self._by_sid[ch._id]
 
     def _rollback(self, side: str) -> Error:
         nxt = signaling_transition(self._signaling, side, "rollback")
@@ -1071,21 +1084,20 @@ class WebRTCPeerConnection:
         self._dtls_phase = DtlsPhase.FAILED
         self._close_channels()
 
-    def _channel_close(self, ch: WebRTCDataChannel) -> bool:
-        """Start closing `ch`; False when it can be closed at once (never opened)."""
+    def _channel_close(self, ch: WebRTCDataChannel) -> None:
+        """Start closing `ch` (STATE_CLOSING), or close it at once when it never opened."""
         assoc = self._sctp
         if assoc is None or self._closed or ch._id < 0 or self._by_sid.get(ch._id) is not ch:
-            return False
+            self._mark_closed(ch)
+            return
         try:
             assoc.close_channel(ch._id)  # RFC 8831 §6.7: reset the outgoing stream
         except sctp.SctpError as exc:
             logger.info("close_channel(%d): %s", ch._id, exc)
-            self._by_sid.pop(ch._id, None)
             self._mark_closed(ch)
-            return False
+            return
         ch._state = ChannelState.STATE_CLOSING
         self._dirty = True
-        return True
 
     def _channel_buffered(self, sid: int) -> int:
         assoc = self._sctp
@@ -1143,10 +1155,11 @@ def _parse_channel_options(label: str, options: dict[str, Any]) -> dict[str, Any
         return None
     if not isinstance(protocol, str):
         return None
-    if len(label.encode("utf-8", "surrogatepass")) > _U16_MAX:
-        return None
-    if len(protocol.encode("utf-8", "surrogatepass")) > _U16_MAX:
-        return None
+    for text in (label, protocol):
+        # RFC 8832 §5.1: UTF-8 in DCEP, so a lone surrogate is refused here, not in poll()
+        raw = _utf8(text)
+        if raw is None or len(raw) > _U16_MAX:
+            return None
     cid = get_int("id", 0, 65534)  # RFC 8831 §6.5: stream 65535 is reserved
     rtx = get_int("maxRetransmits", 0, _U16_MAX)
     life1 = get_int("maxPacketLifeTime", 0, _U16_MAX)
@@ -1170,6 +1183,14 @@ def _parse_channel_options(label: str, options: dict[str, Any]) -> dict[str, Any
         "max_retransmits": rtx,
         "max_packet_life_time": life,
     }
+
+
+def _utf8(text: str) -> bytes | None:
+    """`text` as UTF-8, or None when it cannot be (a lone surrogate)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 def _split_host_port(rest: str, default_port: int) -> tuple[str, int] | None:
@@ -1223,7 +1244,7 @@ def _resolve(host: str, port: int) -> Address | None:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: not a valid IDNA name (e.g. a label > 63)
         return None
     infos.sort(key=lambda i: i[0] != socket.AF_INET)  # prefer IPv4
     for info in infos:
@@ -1251,23 +1272,25 @@ def _parse_configuration(config: dict[str, Any], out: dict[str, Any]) -> Error:
         credential = server.get("credential", "")
         if not isinstance(username, str) or not isinstance(credential, str):
             return Error.ERR_INVALID_PARAMETER
+        if _utf8(username) is None or _utf8(credential) is None:
+            return Error.ERR_INVALID_PARAMETER  # RFC 8489 §14.3/§9.2.2: UTF-8 (then SASLprep)
         for url in urls:
             if not isinstance(url, str):
                 return Error.ERR_INVALID_PARAMETER
-            parts = _parse_ice_url(url)
+            parts = _parse_ice_url(url) if _utf8(url) is not None else None
             if parts is None:
-                logger.error("invalid ICE server URL %r", url)
+                logger.error("invalid ICE server URL %s", clip(url))
                 return Error.ERR_INVALID_PARAMETER
             scheme, host, port, transport = parts
             if scheme in ("stuns", "turns") or transport != "udp":
-                logger.warning("ICE server %r: only UDP STUN/TURN is supported; ignored", url)
+                logger.warning("ICE server %s: only UDP STUN/TURN is supported; ignored", clip(url))
                 continue
             if scheme == "turn" and (not username or not credential):
-                logger.error("TURN server %r needs username and credential", url)
+                logger.error("TURN server %s needs username and credential", clip(url))
                 return Error.ERR_INVALID_PARAMETER
             addr = _resolve(host, port)
             if addr is None:
-                logger.error("cannot resolve ICE server %r", url)
+                logger.error("cannot resolve ICE server %s", clip(url))
                 return Error.ERR_CANT_RESOLVE
             if scheme == "stun":
                 out["stun"].append(addr)

@@ -1,0 +1,337 @@
+"""Issue 13: the webrtc side of the attacks from outside (hostile peers and hostile callers).
+
+Defect 2 (empty messages and the receive limit), 3 (strings UTF-8 cannot carry), 4 (closed
+channels released), 5 (stream id allocation counted in probes, not timed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sctp
+from tests.netsim import Network, VirtualClock
+from tests.webrtc.helpers import Pair
+from tests.webrtc.simnet import drive, make_peer, wire
+from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
+from webrtc.data_channel import RX_MESSAGE_OVERHEAD
+from webrtc.peer_connection import RECEIVE_QUEUE_LIMIT
+
+OPEN = ChannelState.STATE_OPEN
+CLOSED = ChannelState.STATE_CLOSED
+CONNECTED = WebRTCPeerConnection.STATE_CONNECTED
+
+
+class World:
+    def __init__(self, seed: int = 3) -> None:
+        self.net = Network(seed=seed)
+        self.clock = VirtualClock()
+
+    def pair(self) -> Pair:
+        a = make_peer(self.net, self.clock, "10.0.0.1", 11)
+        b = make_peer(self.net, self.clock, "10.0.0.2", 22)
+        p = Pair(a, b)
+        a.data_channel_received.connect(p.received_a.append)
+        b.data_channel_received.connect(p.received_b.append)
+        wire(a, b)
+        return p
+
+    def run(self, p: Pair, until: Callable[[], bool], max_time: float = 60.0) -> bool:
+        return drive(self.net, self.clock, [p.a, p.b], until, max_time=max_time)
+
+
+def connected(w: World) -> tuple[Pair, WebRTCDataChannel, WebRTCDataChannel]:
+    p = w.pair()
+    ch = p.a.create_data_channel("first")
+    assert ch is not None
+    assert p.a.create_offer() == Error.OK
+    assert w.run(p, lambda: ch.get_ready_state() == OPEN and len(p.received_b) == 1)
+    return p, ch, p.received_b[0]
+
+
+def still_works(w: World, p: Pair, ch: WebRTCDataChannel, remote: WebRTCDataChannel) -> None:
+    assert p.a.get_connection_state() == CONNECTED and p.b.get_connection_state() == CONNECTED
+    assert ch.put_packet(b"still here") == Error.OK
+    assert w.run(p, lambda: remote.get_available_packet_count() > 0)
+    assert remote.get_packet() == b"still here"
+
+
+# -- defect 2: empty messages count against the receive limit --------------------------------------
+
+
+def test_empty_messages_cannot_queue_past_the_receive_limit() -> None:
+    """A peer floods empty messages at an application that does not read: the queue stops at
+    RECEIVE_QUEUE_LIMIT / RX_MESSAGE_OVERHEAD messages (SCTP's window then holds the rest
+    back), and nothing is lost once the application reads."""
+    w = World()
+    p, ch, remote = connected(w)
+    total = RECEIVE_QUEUE_LIMIT // RX_MESSAGE_OVERHEAD + 8000
+    sent = [0]
+
+    def push() -> bool:
+        while sent[0] < total and ch.put_packet(b"") == Error.OK:
+            sent[0] += 1
+        return False
+
+    w.run(p, push, max_time=30)  # until nothing moves any more
+    queued = remote.get_available_packet_count()
+    assert queued <= RECEIVE_QUEUE_LIMIT // RX_MESSAGE_OVERHEAD + 1
+    assert queued >= RECEIVE_QUEUE_LIMIT // RX_MESSAGE_OVERHEAD // 2  # it did fill up
+    got = [0]
+
+    def pull() -> bool:
+        push()
+        while remote.get_available_packet_count():
+            assert remote.get_packet() == b""
+            got[0] += 1
+        return got[0] == total
+
+    assert w.run(p, pull, max_time=120)
+    assert p.b._rx_queued == 0
+
+
+def test_receive_overhead_matches_what_a_queued_message_costs() -> None:
+    """RX_MESSAGE_OVERHEAD stays near the measured cost of one queued entry."""
+    import tracemalloc
+    from collections import deque
+
+    src = bytes(10_000)
+    q: deque[tuple[bytes, bool]] = deque()
+    tracemalloc.start()
+    for i in range(5000):
+        q.append((src[i : i + 40], True))
+    used, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    per_message = used / 5000 - 40
+    assert 0.7 * RX_MESSAGE_OVERHEAD <= per_message <= 1.5 * RX_MESSAGE_OVERHEAD, per_message
+
+
+# -- defect 3: strings that UTF-8 cannot carry ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "options"),
+    [
+        ("\ud800", {}),
+        ("ok", {"protocol": "\udfff"}),
+        ("x\udc80y", {"negotiated": True, "id": 40}),
+    ],
+)
+def test_lone_surrogate_channel_is_refused_and_the_connection_lives(
+    label: str, options: dict[str, Any]
+) -> None:
+    w = World()
+    p, ch, remote = connected(w)
+    assert p.a.create_data_channel(label, options) is None
+    assert p.a.last_error == Error.ERR_INVALID_PARAMETER
+    assert p.a.poll() == Error.OK
+    still_works(w, p, ch, remote)
+    # before connecting too
+    fresh = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    assert fresh.create_data_channel(label, options) is None
+    assert fresh.last_error == Error.ERR_INVALID_PARAMETER
+
+
+def test_lone_surrogates_elsewhere_in_the_api_give_error_codes() -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    cand = "candidate:1 1 udp 2122260223 10.0.0.2 40000 typ host"
+    assert pc.add_ice_candidate("\ud800", 0, cand) == Error.ERR_INVALID_PARAMETER
+    assert pc.add_ice_candidate("0", 0, cand.replace("10.0.0.2", "\ud800.local")) == (
+        Error.ERR_INVALID_DATA
+    )
+    offer = _offer_text()
+    assert pc.set_remote_description(
+        "offer", offer.replace("a=ice-ufrag:", "a=ice-ufrag:\ud800")
+    ) == (Error.ERR_INVALID_DATA)
+    assert pc.set_local_description("offer", "\ud800") == Error.ERR_INVALID_PARAMETER
+    bad_configs: list[dict[str, Any]] = [
+        {"iceServers": [{"urls": "stun:\ud800.example"}]},
+        {"iceServers": [{"urls": ["turn:127.0.0.1"], "username": "\ud800", "credential": "x"}]},
+        {"iceServers": [{"urls": ["turn:127.0.0.1"], "username": "u", "credential": "\udfff"}]},
+    ]
+    for config in bad_configs:
+        assert pc.initialize(config) == Error.ERR_INVALID_PARAMETER
+    # an over-long host name fails to resolve, it does not raise (IDNA: labels <= 63)
+    long_name = {"iceServers": [{"urls": "stun:" + "a" * 70 + ".example"}]}
+    assert pc.initialize(long_name) == Error.ERR_CANT_RESOLVE
+    ch = WebRTCDataChannel(None, "x")
+    assert ch.put_var("\ud800") != Error.OK  # never raises
+
+
+def _offer_text() -> str:
+    other = make_peer(Network(), VirtualClock(), "10.0.0.2", seed=2)
+    got: list[str] = []
+    other.session_description_created.connect(lambda t, s: got.append(s))
+    other.create_data_channel("x")
+    other.create_offer()
+    other.poll()
+    return got[0]
+
+
+_hostile_text = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_hostile_text, _hostile_text, st.integers(-2, 3))
+def test_no_str_argument_makes_the_api_raise(text: str, other: str, index: int) -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    results: list[object] = [
+        pc.create_data_channel(text, {"protocol": other}),
+        pc.add_ice_candidate(text, index, other),
+        pc.add_ice_candidate("0", 0, "candidate:" + text),
+        pc.set_remote_description("offer", text),
+        pc.set_remote_description(text, other),
+        pc.set_local_description(text, other),
+        pc.initialize({"iceServers": [{"urls": text, "username": other, "credential": text}]}),
+        pc.initialize({"iceServers": [{"urls": "stun:" + text}]}),
+    ]
+    for r in results:
+        assert r is None or isinstance(r, WebRTCDataChannel | Error)
+    assert pc.poll() in (Error.OK, Error.ERR_UNCONFIGURED)
+
+
+# -- defect 4: closed channels are released -------------------------------------------------------
+
+
+def _state_is(state: ChannelState, *channels: WebRTCDataChannel) -> Callable[[], bool]:
+    return lambda: all(c.get_ready_state() == state for c in channels)
+
+
+def test_open_close_cycles_leave_no_entries() -> None:
+    w = World()
+    p, ch, remote = connected(w)
+    kept: list[WebRTCDataChannel] = []
+    for i in range(150):
+        c = p.a.create_data_channel(f"c{i}")
+        assert c is not None
+        assert w.run(p, _state_is(OPEN, c))
+        theirs = p.received_b[-1]
+        c.close()
+        assert w.run(p, _state_is(CLOSED, c, theirs))
+        kept.append(c)
+    assert list(p.a._channels) == [ch] and list(p.b._channels) == [remote]
+    assert list(p.a._by_sid.values()) == [ch] and list(p.b._by_sid.values()) == [remote]
+    # a channel the user kept is simply CLOSED
+    old = kept[0]
+    assert old.get_ready_state() == CLOSED
+    assert old.put_packet(b"x") == Error.ERR_UNAVAILABLE
+    assert old.get_buffered_amount() == 0
+    old.close()
+    assert old.get_ready_state() == CLOSED
+    still_works(w, p, ch, remote)
+
+
+def test_closed_channel_keeps_its_unread_messages_after_release() -> None:
+    w = World()
+    p, _, _ = connected(w)
+    c = p.a.create_data_channel("talk")
+    assert c is not None
+    assert w.run(p, lambda: len(p.received_b) == 2 and c.get_ready_state() == OPEN)
+    theirs = p.received_b[1]
+    for i in range(3):
+        assert c.put_packet(b"m%d" % i) == Error.OK
+    assert w.run(p, lambda: theirs.get_available_packet_count() == 3)
+    c.close()
+    assert w.run(p, lambda: theirs.get_ready_state() == CLOSED)
+    assert theirs not in p.b._channels
+    assert [theirs.get_packet() for _ in range(3)] == [b"m0", b"m1", b"m2"]
+    assert p.b._rx_queued == 0
+
+
+def test_channel_closed_before_connecting_is_released() -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    a = pc.create_data_channel("a")
+    b = pc.create_data_channel("b", {"negotiated": True, "id": 7})
+    assert a is not None and b is not None
+    assert pc.create_data_channel("dup", {"negotiated": True, "id": 7}) is None
+    assert pc.last_error == Error.ERR_ALREADY_IN_USE
+    b.close()
+    assert b.get_ready_state() == CLOSED and b not in pc._channels
+    again = pc.create_data_channel("again", {"negotiated": True, "id": 7})  # its id is free
+    assert again is not None
+    a.close()
+    assert list(pc._channels) == [again]
+
+
+# -- defect 5: stream id allocation, counted ------------------------------------------------------
+
+
+class _CountingChannels(dict[int, Any]):
+    probes = 0
+
+    def __contains__(self, key: object) -> bool:
+        _CountingChannels.probes += 1
+        return super().__contains__(key)
+
+
+def _count_probes(assoc: sctp.Association) -> None:
+    assoc._channels = _CountingChannels(assoc._channels)
+    _CountingChannels.probes = 0
+
+
+def test_opening_many_channels_costs_constant_probes_each() -> None:
+    """Each in-band open looks at a bounded number of ids (a search from 0 made 55,000 opens
+    take 153 s), and once ids run out a refused call does not search at all."""
+    w = World()
+    p, first, _ = connected(w)
+    assoc = p.a._sctp
+    assert assoc is not None
+    _count_probes(assoc)
+    parity = first.get_id()  # RFC 8832 §6: a is the DTLS server here, so odd ids
+    assert parity in (0, 1)
+    free_ids = list(range(parity + 2, 65535, 2))  # stream 65535 is reserved
+    ours = len(free_ids)
+    made = [p.a.create_data_channel(f"c{i}") for i in range(ours)]
+    assert all(c is not None for c in made)
+    ids = [c.get_id() for c in made]  # type: ignore[union-attr]
+    assert ids == free_ids
+    assert _CountingChannels.probes <= 4 * ours
+    _CountingChannels.probes = 0
+    for _ in range(5000):
+        assert p.a.create_data_channel("refused") is None
+    assert _CountingChannels.probes <= 4
+    # a closed channel's id is reused, lowest first
+    made[10].close()  # type: ignore[union-attr]
+    made[3].close()  # type: ignore[union-attr]
+    assert w.run(p, lambda: made[10].get_ready_state() == CLOSED, max_time=600)  # type: ignore[union-attr]
+    assert w.run(p, lambda: made[3].get_ready_state() == CLOSED, max_time=600)  # type: ignore[union-attr]
+    reuse1 = p.a.create_data_channel("reuse1")
+    reuse2 = p.a.create_data_channel("reuse2")
+    assert reuse1 is not None and reuse2 is not None
+    assert (reuse1.get_id(), reuse2.get_id()) == (free_ids[3], free_ids[10])
+    assert p.a.create_data_channel("full again") is None
+
+
+def test_channels_made_before_connecting_open_with_constant_probes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """16,000 channels created before connecting took 12.8 s to open in set_remote_description."""
+    created: list[sctp.Association] = []
+    original = sctp.Association.__init__
+
+    def init(self: sctp.Association, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _count_probes(self)
+        created.append(self)
+
+    monkeypatch.setattr(sctp.Association, "__init__", init)
+    w = World()
+    p = w.pair()
+    n = 6000
+    chans = [p.a.create_data_channel(f"c{i}") for i in range(n)]
+    assert all(c is not None for c in chans)
+    assert p.a.create_offer() == Error.OK
+    assert w.run(p, lambda: len(created) == 2)
+    assert _CountingChannels.probes <= 4 * n
+    ids = sorted(c.get_id() for c in chans if c is not None)
+    assert ids in (list(range(0, 2 * n, 2)), list(range(1, 2 * n, 2)))
