@@ -1117,10 +1117,15 @@ class Agent:
                 related_address=pair.local.base[0],
                 related_port=pair.local.base[1],
             )
-            self.local_candidates.append(
-                LocalCandidate(valid_local, pair.local.base, pair.local.relay_server)
-            )
-            self.stats["prflx_local_learned"] += 1
+            # Bounded like the pairs (one mapping per pair at most, even behind a symmetric NAT):
+            # a peer answering each check with a new XOR-MAPPED-ADDRESS cannot grow the table.
+            if sum(lc.type == "prflx" for lc in self.local_candidates) < self.checklist.max_pairs:
+                self.local_candidates.append(
+                    LocalCandidate(valid_local, pair.local.base, pair.local.relay_server)
+                )
+                self.stats["prflx_local_learned"] += 1
+            else:
+                self.stats["prflx_local_not_kept"] += 1
         pair.valid_local = valid_local
         if self._first_valid_at is None:
             self._first_valid_at = now

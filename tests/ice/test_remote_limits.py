@@ -10,6 +10,8 @@ import ice
 import sdp
 from ice.agent import DEFAULT_MAX_REMOTE_CANDIDATES
 from ice.checklist import DEFAULT_MAX_PAIRS, CandidatePair, CheckList
+from ice.stun import Attr, Class, Message, Method
+from tests.ice.test_agent_security import LOCAL, PEER, PWD, R_PWD, R_UFRAG, UFRAG, _request
 
 LOCALS = [("10.0.0.1", 5000), ("10.0.0.2", 5000), ("10.0.0.3", 5000)]
 
@@ -110,3 +112,38 @@ def test_prflx_candidates_do_not_use_the_signalled_budget() -> None:
     agent.add_remote_candidate(sdp.Candidate.parse("candidate:s 1 udp 9 10.9.9.9 9 typ host"))
     assert agent.stats["remote_candidates_refused"] == 1
     assert agent._remote_by_address[("10.9.9.9", 9)] is prflx
+
+
+def test_peer_reflexive_local_candidates_bounded() -> None:
+    """An (authenticated) peer answering every check with a new XOR-MAPPED-ADDRESS: the pair
+    fails (400) and is re-triggered by the peer's next check, over and over; the learned
+    peer-reflexive local candidates stay within the pair limit."""
+    agent = ice.Agent(
+        controlling=False,
+        rng=random.Random(5),
+        local_ufrag=UFRAG,
+        local_pwd=PWD,
+        max_pairs=4,
+    )
+    agent.gather([LOCAL], 0.0)
+    agent.set_remote_credentials(R_UFRAG, R_PWD)
+    now = 0.0
+    for i in range(30):
+        now += 1.0
+        agent.receive(_request(tid=bytes([i]) * 12), PEER, now, LOCAL)  # triggers a check
+        agent.handle_timeout(now)
+        checks = [
+            m
+            for m in (Message.parse(d) for d, _, _ in agent.datagrams_to_send())
+            if m.message_class is Class.REQUEST
+        ]
+        for check in checks:
+            mapped = {Attr.XOR_MAPPED_ADDRESS: ("203.0.113.1", 10000 + i)}
+            ok = Message(Method.BINDING, Class.SUCCESS, check.transaction_id, mapped)
+            agent.receive(ok.encode(integrity_key=R_PWD.encode()), PEER, now, LOCAL)
+        # as after a failed re-check (e.g. a 400 to a nomination): the peer's next check re-triggers
+        agent.checklist.pairs[0].state = ice.PairState.FAILED
+    prflx = [lc for lc in agent.local_candidates if lc.type == "prflx"]
+    assert len(prflx) == 4
+    assert agent.stats["prflx_local_learned"] == 4
+    assert agent.stats["prflx_local_not_kept"] >= 20
