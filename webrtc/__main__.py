@@ -34,6 +34,10 @@ def _delegated(command: str) -> Callable[[list[str]], int]:
         from .ladder.cli import main as ladder_main
 
         return ladder_main
+    if command == "conformance":
+        from .conformance.cli import main as conformance_main
+
+        return conformance_main
     from .bench import main as bench_main
 
     return bench_main
@@ -47,6 +51,7 @@ DELEGATED = {
     "receive": "receive a file sent with `send`",
     "bench": "benchmark our stack against aiortc [--quick --json]",
     "ladder": "draw a ladder diagram of a --trace-json file or a pcap/pcapng capture",
+    "conformance": "RFC-cited scenarios against another stack [--peer --scenario --report]",
 }
 
 

@@ -1,0 +1,128 @@
+"""`python -m webrtc conformance --peer KIND [--scenario ID ...] [--report HTML] [--json FILE]`.
+
+Progress goes to stderr; the exit status is 0 only if every scenario passed or did not apply.
+Third-party peers gather every interface of the machine, so as root the command re-runs itself
+inside a private network namespace (`webrtc.bench.netns`: loopback plus a veth pair whose both
+ends stay inside); without root it refuses unless `--no-netns` says the machine is isolated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+
+from ..bench import netns
+from .context import RunOptions
+from .model import Result, Verdict
+from .peers.base import PeerAdapter
+from .report import write_html, write_json
+from .runner import run_catalog
+from .scenarios import CATALOG, by_id
+
+__all__ = ["main", "make_peer_factory"]
+
+PEER_KINDS = ("self", "aiortc", "chromium", "libdatachannel", "lobby")
+ISOLATED = ("aiortc", "chromium", "libdatachannel")  # they gather every interface
+_IN_NS = "WEBRTC_CONFORMANCE_IN_NETNS"
+
+
+def namespace_host() -> str:
+    """The first non-loopback IPv4 address (inside the namespace: the veth end), else loopback."""
+    import ice
+
+    for addr in ice.local_interface_addresses(include_loopback=False, ipv6=False):
+        return addr
+    return "127.0.0.1"
+
+
+def make_peer_factory(kind: str, args: argparse.Namespace) -> Callable[[], PeerAdapter]:
+    """A function that starts one fresh peer of `kind` (raises PeerUnavailable if it cannot)."""
+    counter = iter(range(1_000_000))
+    if kind == "self":
+        from .peers.stack import StackPeer
+
+        return lambda: StackPeer(host=args.host, seed=args.seed * 7919 + next(counter))
+    if kind == "aiortc":
+        from .peers.aiortc_peer import AiortcPeer
+
+        host = namespace_host()
+        return lambda: AiortcPeer(host)
+    from .peers.base import PeerUnavailable
+
+    def unavailable() -> PeerAdapter:
+        raise PeerUnavailable(f"the {kind} adapter is not built yet")
+
+    return unavailable
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m webrtc conformance", description=__doc__)
+    p.add_argument("--peer", choices=PEER_KINDS, default="self", help="the stack under test")
+    p.add_argument("--scenario", nargs="+", default=[], metavar="ID", help="ids or 'prefix.'")
+    p.add_argument("--report", metavar="HTML", help="write the HTML matrix here")
+    p.add_argument("--json", metavar="FILE", help="write the results as JSON here")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.add_argument("--quick", action="store_true", help="skip the slow scenarios")
+    p.add_argument("--messages", type=int, default=100, help="per direction, exact delivery")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--host", default="127.0.0.1", help="our tester's and the proxy's address")
+    p.add_argument("--no-netns", action="store_true", help="the machine is already isolated")
+    p.add_argument("--python313", default=None, help="libdatachannel: a Python >= 3.13")
+    p.add_argument("--server", default="ws://127.0.0.1:9080", help="lobby: signaling server")
+    p.add_argument("--lobby", default="", help="lobby: join this lobby (default: create one)")
+    p.add_argument("--lobby-timeout", type=float, default=300.0, help="lobby: wait this long")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(args_in)
+    if args.list:
+        for s in CATALOG:
+            print(f"{s.id:40} {s.rfc:16} {s.expects}")
+        return 0
+    if args.peer in ISOLATED and not args.no_netns and os.environ.get(_IN_NS) != "1":
+        if not netns.available():
+            print(
+                f"{args.peer} gathers every interface: run as root (a private network namespace "
+                "is created) or pass --no-netns on an isolated machine",
+                file=sys.stderr,
+            )
+            return 2
+        env = dict(os.environ, **{_IN_NS: "1"})
+        return netns.run_inside(
+            [sys.executable, "-m", "webrtc", "conformance", *_absolute(args_in)], env
+        )
+    scenarios = by_id(args.scenario) if args.scenario else list(CATALOG)
+    if args.quick:
+        scenarios = [s for s in scenarios if not s.slow]
+    if not scenarios:
+        print(f"no scenario matches {args.scenario}", file=sys.stderr)
+        return 2
+    options = RunOptions(messages=args.messages, seed=args.seed, host=args.host)
+    results = run_catalog(scenarios, args.peer, make_peer_factory(args.peer, args), options)
+    if args.json:
+        write_json(results, args.json, scenarios)
+    if args.report:
+        write_html({args.peer: results}, args.report, scenarios)
+    print(json.dumps(summary(results)), file=sys.stderr)
+    return 0 if all(r.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) for r in results) else 1
+
+
+def summary(results: list[Result]) -> dict[str, int]:
+    out = {v.value: 0 for v in Verdict}
+    for r in results:
+        out[r.verdict.value] += 1
+    return out
+
+
+def _absolute(argv: list[str]) -> list[str]:
+    """Output paths made absolute (the namespace run may not share the working directory)."""
+    out, expect_path = [], False
+    for a in argv:
+        out.append(os.path.abspath(a) if expect_path else a)
+        expect_path = a in ("--report", "--json")
+    return out
