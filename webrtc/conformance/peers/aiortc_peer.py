@@ -67,7 +67,7 @@ class AiortcPeer:
         a = self._aiortc
         pc = a.RTCPeerConnection(a.RTCConfiguration(iceServers=[]))
 
-        @pc.on("datachannel")  # type: ignore[misc]
+        @pc.on("datachannel")  # type: ignore[untyped-decorator]
         def on_datachannel(channel: Any) -> None:
             with self._lock:
                 self._remote.add(channel.label)
@@ -81,7 +81,7 @@ class AiortcPeer:
             self._channels[label] = channel
             self._messages.setdefault(label, [])
 
-        @channel.on("message")  # type: ignore[misc]
+        @channel.on("message")  # type: ignore[untyped-decorator]
         def on_message(message: str | bytes) -> None:
             with self._lock:
                 got = self._messages.setdefault(label, [])
