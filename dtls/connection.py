@@ -720,23 +720,18 @@ class Connection:
             self.stats.handshake_dropped += 1  # memory bound: too far ahead or too large
             return
         partial = self._reassembly.get(seq)
-        if (
-            partial is not None
-            and (
-                partial.msg_type != frag.msg_type
-                or partial.length != frag.length
-                or partial.epoch != epoch
-            )
-            and partial.epoch <= epoch
+        if partial is not None and (
+            partial.msg_type != frag.msg_type
+            or partial.length != frag.length
+            or partial.epoch != epoch
         ):
+            if partial.epoch > epoch:
+                self.stats.unauthenticated_dropped += 1  # never over an authenticated partial
+                return
             # A peer's fragments never disagree, so one side is forged: start over from the
-            # newest fragment (the peer's retransmission then rebuilds the message), but never
-            # let plaintext replace an authenticated partial.
+            # newest fragment (the peer's retransmission then rebuilds the message).
             self.stats.handshake_dropped += 1
             partial = None
-        elif partial is not None and partial.epoch > epoch:
-            self.stats.unauthenticated_dropped += 1
-            return
         if partial is None:
             partial = self._reassembly[seq] = _Partial(frag.msg_type, frag.length, epoch)
         self._unanswered = 0  # part of the peer's next flight: ours got through at this MTU

@@ -257,3 +257,36 @@ def test_every_discarded_record_is_counted() -> None:
     assert client.state is State.ESTABLISHED
     got = [e.data for e in events(client) if isinstance(e, ApplicationData)]
     assert got == [bytes([i]) for i in range(32)]
+
+
+def _records(datagrams: list[bytes]) -> list[bytes]:
+    out = []
+    for d in datagrams:
+        pos = 0
+        while pos < len(d):
+            length = HEADER.unpack_from(d, pos)[3]
+            out.append(d[pos : pos + 13 + length])
+            pos += 13 + length
+    return out
+
+
+def test_plaintext_fragment_never_replaces_an_authenticated_one() -> None:
+    """The client's Finished (epoch 1) arrives before its CertificateVerify and waits in
+    reassembly; a plaintext fragment claiming the same message_seq is dropped, not taken as the
+    newest version of the message."""
+    client, server, flight4 = _to_flight4()
+    for d in flight4:
+        client.receive(d, 0.1)
+    records = _records(client.datagrams_to_send())
+    types = [r[0] for r in records]
+    assert types == [22, 22, 22, 20, 22]  # Certificate, CKE, CertificateVerify, CCS, Finished
+    for r in records[:2]:
+        server.receive(r, 0.1)
+    server.receive(records[4], 0.1)  # Finished before CertificateVerify
+    fin_seq = server._recv_seq + 1
+    forged = encode_fragment(HT.certificate_verify, 8, fin_seq, 0, bytes(8))
+    server.receive(_plain(forged), 0.1)
+    assert server.stats.unauthenticated_dropped == 1
+    for r in (records[2], records[3]):
+        server.receive(r, 0.1)
+    assert server.state is State.ESTABLISHED
