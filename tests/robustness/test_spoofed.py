@@ -18,7 +18,7 @@ import pytest
 import dtls
 from dtls.messages import HandshakeType, encode_fragment
 from ice.stun import Attr, Class, Message, Method
-from webrtc import WebRTCPeerConnection
+from webrtc import ChannelState, Error, WebRTCPeerConnection
 from webrtc.testing.hostile import agent_of, capture, dtls_of, spoofed_alert
 
 from .test_hostile import Arena, transfer
@@ -80,6 +80,42 @@ def test_malformed_plaintext_handshake_record_ends_nothing(record: bytes) -> Non
         assert conn.stats.alerts_sent == 0 and conn.stats.alerts_received == 0
     assert len(ar.w.history(ar.victim.a).states) == 3  # NEW, CONNECTING, CONNECTED: no more
     _still_works(ar, 21)
+
+
+def test_malformed_and_forged_plaintext_during_the_handshake() -> None:
+    """From before the first check until both are connected, every 2 ms each peer gets, from the
+    other's address, the malformed records above, a record with the top sequence number (it
+    used to pin the plaintext replay window and hide the real flights) and a fragment claiming
+    a 1 MiB message: the handshake completes as if nothing was sent."""
+    ar = Arena(25)
+    p = ar.victim
+    ch = p.a.create_data_channel("victim")
+    assert ch is not None and p.a.create_offer() == Error.OK
+    huge = encode_fragment(HandshakeType.certificate, 1 << 20, 2, 0, b"x")
+    forged = [
+        TRUNCATED,
+        OVERRUN,
+        PAST_END,
+        _plaintext(22, b"", (1 << 48) - 1),
+        _plaintext(22, huge),
+    ]
+
+    def connected() -> bool:
+        return all(pc.get_connection_state() == CS.STATE_CONNECTED for pc in (p.a, p.b))
+
+    sent = 0
+    while not connected() and ar.w.clock.now < 30.0:
+        ar.w.run(lambda: False, max_time=0.002)
+        if p.a._transport is not None and p.b._transport is not None:
+            for data in forged:
+                _inject_from_peer(ar, data)
+                sent += 1
+    assert connected() and sent > 0
+    for pc in (p.a, p.b):
+        assert ar.w.history(pc).states == [CS.STATE_NEW, CS.STATE_CONNECTING, CS.STATE_CONNECTED]
+        assert dtls_of(pc).stats.alerts_sent == 0
+    assert ar.w.run(lambda: ch.get_ready_state() == ChannelState.STATE_OPEN, max_time=10)
+    ar.healthy_still_works()
 
 
 def test_plaintext_alerts_handshake_and_top_sequence_from_peer_address() -> None:
