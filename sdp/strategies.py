@@ -84,12 +84,19 @@ def _ipv6() -> st.SearchStrategy[str]:
     )
 
 
+def _uuid4_text(n: int) -> str:
+    time_low, time_mid = n >> 90, (n >> 74) & 0xFFFF
+    hi, var, seq, node = (n >> 62) & 0xFFF, 8 | ((n >> 60) & 3), (n >> 48) & 0xFFF, n & (2**48 - 1)
+    return f"{time_low:08x}-{time_mid:04x}-4{hi:03x}-{var:x}{seq:03x}-{node:012x}"
+
+
 def _mdns() -> st.SearchStrategy[str]:
-    return st.uuids().map(lambda u: f"{u}.local")
+    """`<uuid>.local` names as browsers write them (version 4 UUIDs; shrink to all zeros)."""
+    return st.integers(0, 2**122 - 1).map(lambda n: f"{_uuid4_text(n)}.local")
 
 
 def _addresses() -> st.SearchStrategy[str]:
-    return st.one_of(_ipv4(), _ipv6(), _mdns())
+    return st.sampled_from((_ipv4, _ipv6, _mdns)).flatmap(lambda make: make())
 
 
 @st.composite
