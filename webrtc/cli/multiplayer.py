@@ -96,6 +96,14 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="extra channels after the three reserved ones, as create_*'s channels_config: "
         "comma-separated reliable/ordered/unreliable (every peer must use the same list)",
     )
+    parser.add_argument(
+        "--unreliable-lifetime",
+        type=non_negative_int,
+        default=1,
+        metavar="MS",
+        help="add_peer's unreliable_lifetime: lifetime of the ordered/unreliable channels' "
+        "messages (default %(default)s, as Godot's demo)",
+    )
     parser.add_argument("--send", metavar="TEXT", help="broadcast TEXT to every connected peer")
     parser.add_argument(
         "--interval",
@@ -222,7 +230,7 @@ class DemoClient:
         pc.ice_candidate_created.connect(
             lambda mid, index, name: self._new_ice_candidate(mid, index, name, peer_id)
         )
-        err = self.rtc_mp.add_peer(pc, peer_id)
+        err = self.rtc_mp.add_peer(pc, peer_id, args.unreliable_lifetime)
         if err is not Error.OK:  # e.g. a server announcing other clients (harmless, §7)
             self.status(f"peer {peer_id}: add_peer: {err.name}")
             pc.close()
