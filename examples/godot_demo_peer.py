@@ -34,8 +34,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from webrtc.cli.common import add_session_arguments, positive_float, status_printer
+from webrtc.cli.common import UsageError, positive_float, status_printer
 from webrtc.cli.multiplayer import DemoClient
+from webrtc.cli.multiplayer import build_parser as multiplayer_parser
 from webrtc.scene import SceneMultiplayer, rpc
 
 FRAME = 0.016  # one game frame
@@ -82,17 +83,14 @@ class DemoPeer(DemoClient):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="godot_demo_peer.py", description=__doc__.split("\n\n")[0] if __doc__ else None
-    )
-    add_session_arguments(parser)  # --server, --lobby, --ice-server, --loopback-only, ...
-    parser.add_argument("--mesh", action="store_true", help="create a mesh lobby")
+    """`python -m webrtc multiplayer`'s options (--server, --lobby, --mesh, --ice-server, ...)
+    plus the pings; --send/--exit-after are not used here."""
+    parser = multiplayer_parser("godot_demo_peer.py")
+    parser.description = __doc__.split("\n\n")[0] if __doc__ else None
     parser.add_argument("--pings", type=int, default=3, help="pings to send (default 3)")
     parser.add_argument(
         "--ping-interval", type=positive_float, default=1.0, help="seconds between pings"
     )
-    parser.add_argument("--duration", type=positive_float, help="give up after SECONDS")
-    parser.set_defaults(channels=[])  # the demo uses no custom channels
     return parser
 
 
@@ -122,7 +120,11 @@ def run(peer: DemoPeer, pings: int, interval: float, duration: float | None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"godot_demo_peer.py: error: {exc}", file=sys.stderr)
+        return 2
     return run(DemoPeer(args), args.pings, args.ping_interval, args.duration)
 
 

@@ -264,3 +264,28 @@ def test_handler_exceptions_are_counted_not_raised() -> None:
     peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(0, ("x",), path="Other")))
     assert scene.poll() == Error.OK
     assert scene.drop_counts == {Drop.HANDLER_ERROR: 1}
+
+
+def test_path_cache_bounds_per_peer_and_in_total() -> None:
+    from webrtc.scene.cache import PathCache
+
+    cache = PathCache(max_received=2, max_total=3)
+    for peer in (2, 3):
+        cache.add_peer(peer)
+    assert [cache.receive(2, i, "Main") for i in (1, 2, 3)] == [True, True, False]
+    assert [cache.receive(3, i, "Main") for i in (1, 2)] == [True, False]  # total reached
+    cache.remove_peer(2)
+    assert cache.receive(3, 2, "Main") and cache.lookup(3, 2) == "Main"
+    assert cache.lookup(2, 1) is None and not cache.receive(9, 1, "Main")  # unknown peer
+
+
+def test_checksum_mismatch_log_lines_are_capped(caplog: object) -> None:
+    import logging
+
+    peer, scene, _ = server_with(2)
+    for i in range(50):
+        peer.inbox.append((2, 0, RELIABLE, p.encode_simplify_path("f" * 32, i + 1, "Main")))
+    with caplog.at_level(logging.ERROR, logger="webrtc.scene.multiplayer"):  # type: ignore[attr-defined]
+        scene.poll()
+    assert len(caplog.records) == 10  # type: ignore[attr-defined]
+    assert len(peer.sent) == 50  # every announcement is still confirmed (as invalid)

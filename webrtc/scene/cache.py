@@ -4,7 +4,8 @@ Sending: the first RPC on a node gives it a cache id (from 1) and announces `id 
 target with SIMPLIFY_PATH; once a target answers CONFIRM_PATH the node goes by its id to that
 target, until then by its path. Receiving: what each peer announced, `id -> path`, for calls
 that name a node by id. A peer can announce at most `max_received` ids (a Godot game announces
-one per node it calls RPCs on); more are refused and counted by the caller.
+one per node it calls RPCs on), all peers together `max_total`; more are refused and counted
+by the caller.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 MAX_RECEIVED_PER_PEER = 4096
+MAX_RECEIVED_TOTAL = 65536
 
 
 @dataclass
@@ -21,8 +23,12 @@ class _SentNode:
 
 
 class PathCache:
-    def __init__(self, max_received: int = MAX_RECEIVED_PER_PEER) -> None:
+    def __init__(
+        self, max_received: int = MAX_RECEIVED_PER_PEER, max_total: int = MAX_RECEIVED_TOTAL
+    ) -> None:
         self.max_received = max_received
+        self.max_total = max_total
+        self._total = 0  # entries in _received
         self._sent: dict[str, _SentNode] = {}  # node key -> its cache id and peers told
         self._by_id: dict[int, str] = {}  # our cache id -> node key
         self._received: dict[int, dict[int, str]] = {}  # peer -> their cache id -> node key
@@ -33,6 +39,7 @@ class PathCache:
         self._sent.clear()
         self._by_id.clear()
         self._received.clear()
+        self._total = 0
         self._next_id = 1
 
     # -- peers ----------------------------------------------------------------------------
@@ -42,7 +49,7 @@ class PathCache:
 
     def remove_peer(self, peer: int) -> None:
         """CACHE on_peer_change(false): forget what it announced and what it confirmed."""
-        self._received.pop(peer, None)
+        self._total -= len(self._received.pop(peer, {}))
         for node in self._sent.values():
             node.confirmed.pop(peer, None)
 
@@ -85,11 +92,14 @@ class PathCache:
 
     def receive(self, peer: int, cache_id: int, key: str) -> bool:
         """CACHE process_simplify_path: record `peer`'s id for a node. False (refused) for an
-        unknown peer, a duplicate id, or past `max_received`."""
+        unknown peer, a duplicate id, or past `max_received` / `max_total`."""
         table = self._received.get(peer)
         if table is None or cache_id in table or len(table) >= self.max_received:
             return False
+        if self._total >= self.max_total:
+            return False
         table[cache_id] = key
+        self._total += 1
         return True
 
     def lookup(self, peer: int, cache_id: int) -> str | None:

@@ -108,7 +108,7 @@ class SceneMultiplayer:
         self._remote_sender_id = 0
         self._sender_override = 0
         self.drop_counts: dict[Drop, int] = {}
-        self._logged: dict[Drop, int] = {}
+        self._logged: dict[str, int] = {}  # log lines written per reason (capped)
         if multiplayer_peer is not None:
             self.set_multiplayer_peer(multiplayer_peer)
 
@@ -233,13 +233,29 @@ class SceneMultiplayer:
         self._update_status()
         return Error.OK
 
-    def _drop(self, reason: Drop, sender: int, detail: str = "") -> None:
+    def _capped(self, key: str) -> str | None:
+        """None once `key` was logged LOG_LINES_PER_REASON times (a peer cannot flood the log);
+        else a suffix for the line."""
+        logged = self._logged.get(key, 0)
+        if logged >= LOG_LINES_PER_REASON:
+            return None
+        self._logged[key] = logged + 1
+        return " (further ones not logged)" if logged + 1 == LOG_LINES_PER_REASON else ""
+
+    def _drop(
+        self, reason: Drop, sender: int, detail: str = "", exc: BaseException | None = None
+    ) -> None:
         self.drop_counts[reason] = self.drop_counts.get(reason, 0) + 1
-        logged = self._logged.get(reason, 0)
-        if logged < LOG_LINES_PER_REASON:
-            self._logged[reason] = logged + 1
-            more = " (further ones not logged)" if logged + 1 == LOG_LINES_PER_REASON else ""
-            logger.warning("dropped from peer %d: %s%s%s", sender, reason.value, detail[:80], more)
+        more = self._capped(reason.value)
+        if more is not None:
+            logger.warning(
+                "dropped from peer %d: %s%s%s",
+                sender,
+                reason.value,
+                detail[:80],
+                more,
+                exc_info=exc,
+            )
 
     def _receive(self, sender: int, data: bytes, mode: int, channel: int) -> None:
         pending = self._pending.get(sender)
@@ -276,9 +292,8 @@ class SceneMultiplayer:
             return
         try:
             self.auth_callback(sender, data)
-        except Exception:  # Godot prints "Failed to call authentication callback"
-            logger.exception("auth_callback failed for peer %d", sender)
-            self._drop(Drop.AUTH_CALLBACK, sender)
+        except Exception as exc:  # Godot prints "Failed to call authentication callback"
+            self._drop(Drop.AUTH_CALLBACK, sender, exc=exc)
 
     # -- SYS: peers and relay -----------------------------------------------------------------
 
@@ -639,8 +654,8 @@ class SceneMultiplayer:
             self._drop(Drop.CACHE_REFUSED, sender, f": id {packet.cache_id}")
             return
         valid = node.md5() == packet.md5
-        if not valid:
-            logger.error("The rpc node checksum failed for %r (peer %d)", key, sender)
+        if not valid and (more := self._capped("checksum")) is not None:
+            logger.error("The rpc node checksum failed for %r (peer %d)%s", key, sender, more)
         if self._peer is not None:
             self._peer.set_transfer_channel(0)
             self._peer.set_transfer_mode(RELIABLE)
@@ -649,8 +664,8 @@ class SceneMultiplayer:
     def _process_confirm_path(self, sender: int, packet: p.ConfirmPath) -> None:
         if not self._cache.confirm(sender, packet.cache_id):
             self._drop(Drop.CONFIRM_REFUSED, sender, f": id {packet.cache_id}")
-        elif not packet.valid:
-            logger.error("The rpc node checksum failed (peer %d, id %d)", sender, packet.cache_id)
+        elif not packet.valid and (more := self._capped("checksum")) is not None:
+            logger.error("The rpc node checksum failed (peer %d)%s", sender, more)
 
     def _process_rpc(self, sender: int, packet: p.RemoteCall) -> None:
         """RPC process_rpc / _process_rpc: find the node and method, check the sender, call."""
@@ -681,7 +696,5 @@ class SceneMultiplayer:
             return
         try:
             method.function(*packet.args)
-        except Exception:
-            self._drop(Drop.HANDLER_ERROR, sender, f": {method.name}")
-            if self._logged.get(Drop.HANDLER_ERROR, 0) <= LOG_LINES_PER_REASON:
-                logger.exception("RPC %s raised", method.name)
+        except Exception as exc:
+            self._drop(Drop.HANDLER_ERROR, sender, f": {method.name}", exc=exc)
