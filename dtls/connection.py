@@ -499,9 +499,14 @@ class Connection:
             return
         seq = es & SEQ_MASK
         if epoch == 0:
-            if ct != 22 and self._state is State.ESTABLISHED:
+            if ct != 22 and (
+                self._state is State.ESTABLISHED
+                or (ct == 21 and self._state is State.SERVER_WAIT_FINISHED)
+            ):
                 # RFC 6347 §4.1.2.7: unauthenticated plaintext after the handshake; only
-                # handshake retransmissions (which may trigger our final flight) are of use
+                # handshake retransmissions (which may trigger our final flight) are of use. A
+                # server awaiting the Finished has the client's flight 5 up to its CCS: the
+                # client's alerts are protected from there on.
                 self.stats.unauthenticated_dropped += 1
                 return
             # RFC 6347 §4.1.2.6: the window moves only for records that authenticate, and

@@ -290,3 +290,33 @@ def test_plaintext_fragment_never_replaces_an_authenticated_one() -> None:
     for r in (records[2], records[3]):
         server.receive(r, 0.1)
     assert server.state is State.ESTABLISHED
+
+
+def test_plaintext_alert_to_server_awaiting_finished_is_dropped() -> None:
+    """The client sends its alerts protected once it has sent its CCS; a server that has processed
+    the client's flight 5 up to the CCS takes a plaintext alert as forged."""
+    client, server, flight4 = _to_flight4()
+    for d in flight4:
+        client.receive(d, 0.1)
+    records = _records(client.datagrams_to_send())
+    for r in records[:4]:  # everything but the Finished
+        server.receive(r, 0.1)
+    assert server.state is State.SERVER_WAIT_FINISHED
+    server.receive(_plain(b"\x02\x28", content_type=21), 0.1)
+    assert server.state is State.SERVER_WAIT_FINISHED
+    assert server.stats.unauthenticated_dropped == 1 and server.stats.alerts_received == 0
+    server.receive(records[4], 0.1)
+    for d in server.datagrams_to_send():
+        client.receive(d, 0.1)
+    assert client.state is State.ESTABLISHED and server.state is State.ESTABLISHED
+
+
+def test_plaintext_alert_to_client_awaiting_finished_is_taken() -> None:
+    """The server's alerts are still plaintext until its CCS: a client awaiting the server's
+    Finished must act on them (here a fatal bad_certificate)."""
+    client, _server, flight4 = _to_flight4()
+    for d in flight4:
+        client.receive(d, 0.1)
+    assert client.state is State.CLIENT_WAIT_FINISHED
+    client.receive(_plain(b"\x02\x2a", content_type=21), 0.1)
+    assert client.state is State.FAILED and client.stats.alerts_received == 1
