@@ -143,7 +143,7 @@ class WebRTCDataChannel:
                 "encode_buffer_max_size must be an int from %d to %d; got %s",
                 MIN_ENCODE_BUFFER_MAX_SIZE,
                 MAX_ENCODE_BUFFER_MAX_SIZE,
-                clip(repr(max_size)),
+                clip(max_size),
             )
             return
         self._encode_buffer_max_size = 1 << (max_size - 1).bit_length()  # next_power_of_2

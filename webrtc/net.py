@@ -33,33 +33,40 @@ _IP_PMTUDISC_DO = 2
 MDNS_GROUP_V4 = "224.0.0.251"  # RFC 6762 §3
 MDNS_PORT = 5353
 _MDNS_MAX_READ = 256  # datagrams per receive_mdns() call (a busy LAN must not stall poll())
+#: Datagrams read from one socket per receive() call: a flood from anyone who knows the port
+#: must not stall poll(); what is left is read by the next poll(), which `backlog` asks for.
+MAX_READ_PER_SOCKET = 256
 _SOCKET_BUFFER = 4 * 1024 * 1024
 
 
 def _drain(
     sock: socket.socket, local: Address, solo: Any, out: list[tuple[bytes, Address, Address]]
-) -> None:
-    """Read every pending datagram of `sock` into `out`. With `solo` (a poll object watching
-    only this socket) one poll(0) after the first datagram replaces the failing recvfrom that
-    would end the loop: 0.6 us instead of 2 us with one datagram per poll(), as in
-    request/response traffic; with more, the loop reads until EAGAIN."""
+) -> bool:
+    """Read the pending datagrams of `sock` into `out`, at most MAX_READ_PER_SOCKET; True when
+    it stopped at that cap (more may be waiting). With `solo` (a poll object watching only this
+    socket) one poll(0) after the first datagram replaces the failing recvfrom that would end
+    the loop: 0.6 us instead of 2 us with one datagram per poll(), as in request/response
+    traffic; with more, the loop reads until EAGAIN or the cap."""
     recvfrom = sock.recvfrom
     errors = 0
-    while True:
+    left = MAX_READ_PER_SOCKET
+    while left:
         try:
             data, src = recvfrom(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:  # e.g. ICMP port unreachable reported once on the socket
             errors += 1
             if errors > 8:
-                return
+                return False
             continue
         out.append((data, src if len(src) == 2 else (src[0], src[1]), local))
+        left -= 1
         if solo is not None:
             if not solo.poll(0):
-                return
+                return False
             solo = None
+    return True
 
 
 def monotonic_clock() -> float:
@@ -82,7 +89,10 @@ class DatagramTransport(Protocol):
         ...
 
     def receive(self) -> list[tuple[bytes, Address, Address]]:
-        """Every pending datagram as `(data, source, local)`; never blocks."""
+        """Pending datagrams as `(data, source, local)`; never blocks. A transport that reads
+        only part of a backlog (UdpTransport: MAX_READ_PER_SOCKET per socket) may say so with a
+        `backlog` attribute, True until a receive() reads everything; poll() then runs again
+        at once (next_timeout() is now)."""
         ...
 
     def close(self) -> None: ...
@@ -138,6 +148,7 @@ class UdpTransport:
         # fd -> (address, socket, a poll object watching only that socket)
         self._by_fd: dict[int, tuple[Address, socket.socket, Any]] = {}
         self._mdns: socket.socket | None = None
+        self.backlog = False  # the last receive() stopped at MAX_READ_PER_SOCKET on a socket
 
     def local_hosts(self) -> list[str]:
         if self._hosts is not None:
@@ -191,15 +202,17 @@ class UdpTransport:
 
     def receive(self) -> list[tuple[bytes, Address, Address]]:
         out: list[tuple[bytes, Address, Address]] = []
+        backlog = False
         if self._poller is None:
             for local, sock in self._sockets.items():
-                _drain(sock, local, None, out)
-            return out
-        by_fd = self._by_fd
-        for fd, _ in self._poller.poll(0):
-            entry = by_fd.get(fd)
-            if entry is not None:
-                _drain(entry[1], entry[0], entry[2], out)
+                backlog = _drain(sock, local, None, out) or backlog
+        else:
+            by_fd = self._by_fd
+            for fd, _ in self._poller.poll(0):
+                entry = by_fd.get(fd)
+                if entry is not None:
+                    backlog = _drain(entry[1], entry[0], entry[2], out) or backlog
+        self.backlog = backlog
         return out
 
     def open_mdns(self) -> bool:

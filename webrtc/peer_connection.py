@@ -45,6 +45,7 @@ from .data_channel import RX_MESSAGE_OVERHEAD, WebRTCDataChannel
 from .errors import Error
 from .logs import clip
 from .net import (
+    MAX_READ_PER_SOCKET,
     Address,
     Clock,
     DatagramTransport,
@@ -76,7 +77,13 @@ logger = logging.getLogger(__name__)
 
 DESCRIPTION_TYPES = ("offer", "answer", "pranswer", "rollback")
 MAX_EARLY_DTLS = 32  # DTLS datagrams kept while the descriptions are incomplete
-MAX_BUFFERED_CANDIDATES = 1000
+MAX_BUFFERED_CANDIDATES = 1000  # add_ice_candidate before the remote description
+# Remote candidates handed to ICE per connection (from the description and trickled); past it
+# add_ice_candidate returns ERR_OUT_OF_MEMORY. A peer has a handful (one per interface and
+# server); each kept candidate is paired with every local one.
+MAX_REMOTE_CANDIDATES = 1000
+MAX_CANDIDATE_LENGTH = 1024  # characters of an a=candidate value (a real one is ~150)
+MAX_MID_LENGTH = 256  # characters of a media id (RFC 8843 §9.1 carries at most 16 bytes of it)
 # Received bytes queued in channels that the application has not read yet. Past this, poll()
 # leaves messages inside the SCTP association, whose advertised window then shrinks (RFC 9260
 # §6.2): the sender slows down instead of us dropping reliable data or growing without bound.
@@ -137,7 +144,9 @@ class WebRTCPeerConnection:
         if isinstance(extension_class, str):
             found = find_extension_class(extension_class)
             if found is None:
-                logger.error("set_default_extension: no extension class named %r", extension_class)
+                logger.error(
+                    "set_default_extension: no extension class named %s", clip(extension_class)
+                )
                 return
             extension_class = found
         if isinstance(extension_class, type) and issubclass(
@@ -145,7 +154,9 @@ class WebRTCPeerConnection:
         ):
             WebRTCPeerConnection._default_extension = extension_class
         else:
-            logger.error("set_default_extension: %r is not an extension class", extension_class)
+            logger.error(
+                "set_default_extension: %s is not an extension class", clip(extension_class)
+            )
 
     def __init__(
         self,
@@ -201,6 +212,7 @@ class WebRTCPeerConnection:
         self._applied_local: str | None = None
         self._remote: jsep.RemoteDescription | None = None
         self._buffered_candidates: list[tuple[str, int, str]] = []
+        self._remote_candidates = 0  # handed to the ICE agent (MAX_REMOTE_CANDIDATES)
         self._remote_end_of_candidates = False
         # Channels not yet CLOSED, in creation order; a closed one is released at once (the
         # user may still hold it). _by_sid: the same by stream id once one is assigned.
@@ -377,10 +389,12 @@ class WebRTCPeerConnection:
         try:
             remote = jsep.parse_description(type, sdp)
         except jsep.JsepError as exc:
-            logger.info("rejected remote %s: %s", type, clip(str(exc)))
+            logger.info("rejected remote %s: %s", type, clip(exc))
             return Error.ERR_INVALID_DATA
-        except Exception:  # a bug in a parser must not escape the API
-            logger.exception("remote %s could not be parsed", type)
+        except Exception as exc:  # a bug in a parser must not escape the API
+            # the message may quote the input: clipped, the traceback only at debug level
+            logger.error("remote %s could not be parsed (a parser bug): %s", type, clip(exc))
+            logger.debug("parser traceback", exc_info=True)
             return Error.ERR_INVALID_DATA
         nxt = signaling_transition(self._signaling, "remote", type)
         if nxt is None:
@@ -407,13 +421,16 @@ class WebRTCPeerConnection:
         agent = self._agent
         assert agent is not None
         agent.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd)
+        over = 0
         for cand in remote.candidates:
-            self._apply_remote_candidate(cand)
+            over += self._apply_remote_candidate(cand) is Error.ERR_OUT_OF_MEMORY
+        if over:
+            logger.info("%d candidates of the remote %s over the limit ignored", over, type)
         pending, self._buffered_candidates = self._buffered_candidates, []
         for media, index, name in pending:
             err = self._add_candidate_now(media, index, name)
             if err is not Error.OK:
-                logger.info("dropped buffered candidate %r: %s", name, err.name)
+                logger.info("dropped buffered candidate %s: %s", clip(name), err.name)
         if remote.end_of_candidates or self._remote_end_of_candidates:
             agent.add_remote_candidate(None)
         if type == "offer":
@@ -432,10 +449,11 @@ class WebRTCPeerConnection:
             or not isinstance(index, int)
             or isinstance(index, bool)
             or index < 0
+            or len(media) > MAX_MID_LENGTH
             or _utf8(media) is None
         ):
             return Error.ERR_INVALID_PARAMETER
-        if _utf8(name) is None:
+        if len(name) > MAX_CANDIDATE_LENGTH or _utf8(name) is None:
             return Error.ERR_INVALID_DATA  # cannot be candidate text (RFC 8839 §5.1 is ASCII)
         text = name.strip()
         if text.startswith("a="):
@@ -481,8 +499,11 @@ class WebRTCPeerConnection:
             if not cand.is_mdns:
                 # DNS names are not resolved; the peer is learned as peer-reflexive from its
                 # checks (RFC 8445 §7.3.1.3).
-                logger.debug("ignoring candidate with a hostname: %s", cand.address)
+                logger.debug("ignoring candidate with a hostname: %s", clip(cand.address))
                 return Error.OK
+        if self._remote_candidates >= MAX_REMOTE_CANDIDATES:
+            return Error.ERR_OUT_OF_MEMORY
+        self._remote_candidates += 1
         assert self._agent is not None
         # `.local` names are resolved by the agent (one-shot mDNS, draft-ietf-mmusic-mdns-ice).
         self._agent.add_remote_candidate(cand)
@@ -590,6 +611,8 @@ class WebRTCPeerConnection:
             received = transport.receive()
             if received:
                 active = True
+                if len(received) >= MAX_READ_PER_SOCKET and getattr(transport, "backlog", False):
+                    self._dirty = True  # datagrams left behind: next_timeout() says now
             if self._trace is not None:
                 self._trace.wire(received, incoming=True)
             # SCTP packets go from DTLS straight to the association, skipping one ApplicationData
@@ -941,7 +964,7 @@ class WebRTCPeerConnection:
                 negotiated_id=ch._id if ch._negotiated else None,
             )
         except sctp.SctpError as exc:
-            logger.warning("cannot open channel %s: %s", clip(ch._label), exc)
+            logger.warning("cannot open channel %s: %s", clip(ch._label), clip(exc))
             ch._state = ChannelState.STATE_CLOSED
             return False
         ch._id = sid
@@ -985,7 +1008,7 @@ class WebRTCPeerConnection:
             if self._agent is not None:
                 self._agent.close()  # nothing more to check; avoids a later consent failure
         else:
-            logger.warning("DTLS failed: %r", error)
+            logger.warning("DTLS failed: %s", clip(error))
             self._dtls_phase = DtlsPhase.FAILED
             self._close_channels()
 
@@ -995,7 +1018,7 @@ class WebRTCPeerConnection:
             # Graceful SHUTDOWN, or the peer closed on purpose (browsers ABORT on close()).
             self._sctp_phase = SctpPhase.CLOSED
         else:
-            logger.warning("SCTP association lost: %s", error)
+            logger.warning("SCTP association lost: %s", clip(error))
             self._sctp_phase = SctpPhase.FAILED
 
     def _close_channels(self) -> None:
@@ -1056,7 +1079,7 @@ class WebRTCPeerConnection:
         except sctp.SendBufferFull:
             return Error.ERR_BUSY  # the local send buffer is full; retry after poll()
         except sctp.SctpError as exc:
-            logger.warning("send failed: %s", exc)
+            logger.warning("send failed: %s", clip(exc))
             return Error.FAILED
         if not (assoc.idle and not self._in_poll and not self._broken and self._send_now(assoc)):
             self._dirty = True
@@ -1093,7 +1116,7 @@ class WebRTCPeerConnection:
         try:
             assoc.close_channel(ch._id)  # RFC 8831 §6.7: reset the outgoing stream
         except sctp.SctpError as exc:
-            logger.info("close_channel(%d): %s", ch._id, exc)
+            logger.info("close_channel(%d): %s", ch._id, clip(exc))
             self._mark_closed(ch)
             return
         ch._state = ChannelState.STATE_CLOSING

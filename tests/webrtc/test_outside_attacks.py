@@ -6,6 +6,10 @@ channels released), 5 (stream id allocation counted in probes, not timed).
 
 from __future__ import annotations
 
+import logging
+import random
+import select
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +23,8 @@ from tests.webrtc.helpers import Pair
 from tests.webrtc.simnet import drive, make_peer, wire
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
 from webrtc.data_channel import RX_MESSAGE_OVERHEAD
+from webrtc.logs import MAX_QUOTED
+from webrtc.net import MAX_READ_PER_SOCKET, UdpTransport
 from webrtc.peer_connection import RECEIVE_QUEUE_LIMIT
 
 OPEN = ChannelState.STATE_OPEN
@@ -335,3 +341,149 @@ def test_channels_made_before_connecting_open_with_constant_probes(
     assert _CountingChannels.probes <= 4 * n
     ids = sorted(c.get_id() for c in chans if c is not None)
     assert ids in (list(range(0, 2 * n, 2)), list(range(1, 2 * n, 2)))
+
+
+# -- limits: remote candidates ---------------------------------------------------------------------
+
+
+def _candidate(i: int) -> str:
+    return f"candidate:{i} 1 udp 2122260223 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255} 9 typ host"
+
+
+def test_remote_candidates_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webrtc.peer_connection import MAX_BUFFERED_CANDIDATES, MAX_REMOTE_CANDIDATES
+
+    handed: list[object] = []
+    original = __import__("ice").Agent.add_remote_candidate
+
+    def counting(self: Any, cand: Any) -> None:
+        handed.append(cand)
+        original(self, cand)
+
+    monkeypatch.setattr(__import__("ice").Agent, "add_remote_candidate", counting)
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    for i in range(MAX_BUFFERED_CANDIDATES):
+        assert pc.add_ice_candidate("0", 0, _candidate(i)) == Error.OK
+    assert pc.add_ice_candidate("0", 0, _candidate(99999)) == Error.ERR_OUT_OF_MEMORY
+    # the offer carries 3,000 more: only MAX_REMOTE_CANDIDATES in all reach ICE
+    lines = _offer_text().split("\r\n")
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("a=ice-ufrag"))
+    lines[at:at] = [f"a={_candidate(5000 + i)}" for i in range(3000)]
+    assert pc.set_remote_description("offer", "\r\n".join(lines)) == Error.OK
+    assert len([c for c in handed if c is not None]) == MAX_REMOTE_CANDIDATES
+    assert pc.add_ice_candidate("0", 0, _candidate(123456)) == Error.ERR_OUT_OF_MEMORY
+    assert pc.poll() == Error.OK
+
+
+def test_oversized_candidate_and_mid_are_refused() -> None:
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    long_cand = _candidate(1) + " generation 0" + " x y" * 1000
+    assert pc.add_ice_candidate("0", 0, long_cand) == Error.ERR_INVALID_DATA
+    assert pc.add_ice_candidate("m" * 100_000, 0, _candidate(1)) == Error.ERR_INVALID_PARAMETER
+    assert pc._buffered_candidates == []
+
+
+# -- limits: datagrams per socket per poll() ----------------------------------------------------
+
+
+class _CountingUdp(UdpTransport):
+    def __init__(self) -> None:
+        super().__init__(loopback_only=True)
+        self.batches: list[int] = []
+
+    def receive(self) -> list[tuple[bytes, tuple[str, int], tuple[str, int]]]:
+        out = super().receive()
+        self.batches.append(len(out))
+        return out
+
+
+def _flood(port: int, count: int) -> None:
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for i in range(count):
+            sender.sendto(b"\x00\x01\x00\x00garbage%d" % i, ("127.0.0.1", port))
+    finally:
+        sender.close()
+
+
+def _wait_readable(sock: socket.socket) -> None:
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    assert poller.poll(5000)  # a hang guard, never an assertion on time
+
+
+def test_udp_transport_reads_at_most_the_cap_per_socket() -> None:
+    t = UdpTransport(loopback_only=True)
+    try:
+        local = t.bind("127.0.0.1")
+        _flood(local[1], MAX_READ_PER_SOCKET * 3 + 10)
+        _wait_readable(t._sockets[local])
+        got = t.receive()
+        assert len(got) == MAX_READ_PER_SOCKET and t.backlog
+        total = len(got)
+        for _ in range(10):
+            if not t.backlog:
+                break
+            batch = t.receive()
+            assert len(batch) <= MAX_READ_PER_SOCKET
+            total += len(batch)
+        assert total == MAX_READ_PER_SOCKET * 3 + 10 and not t.backlog
+    finally:
+        t.close()
+
+
+def test_a_flood_is_read_over_several_polls_and_next_timeout_says_now() -> None:
+    clock = VirtualClock()
+    holder: list[_CountingUdp] = []
+
+    def factory() -> _CountingUdp:
+        holder.append(_CountingUdp())
+        return holder[-1]
+
+    pc = WebRTCPeerConnection(transport_factory=factory, clock=clock, rng=random.Random(4))
+    pc.session_description_created.connect(lambda t, s: pc.set_local_description(t, s))
+    assert pc.create_data_channel("x") is not None
+    assert pc.create_offer() == Error.OK
+    assert pc.poll() == Error.OK  # the offer is applied: sockets bound
+    transport = holder[0]
+    (local, sock), *_ = transport._sockets.items()
+    n = MAX_READ_PER_SOCKET * 4 + 17
+    _flood(local[1], n)
+    _wait_readable(sock)
+    transport.batches.clear()
+    assert pc.poll() == Error.OK
+    assert transport.batches == [MAX_READ_PER_SOCKET]
+    assert pc.next_timeout() == clock.now  # more is waiting: poll again at once
+    for _ in range(10):
+        if sum(transport.batches) >= n:
+            break
+        assert pc.poll() == Error.OK
+    assert sum(transport.batches) == n
+    assert max(transport.batches) <= MAX_READ_PER_SOCKET
+    pc.close()
+
+
+# -- limits: what a log line quotes ---------------------------------------------------------------
+
+
+def test_log_lines_quote_bounded_excerpts_of_input(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    huge = "x" * 5_000_000
+    pc = make_peer(Network(), VirtualClock(), "10.0.0.9", 9)
+    offer = _offer_text()
+    assert pc.set_remote_description(
+        "offer", offer.replace("a=ice-ufrag:", "a=" + huge + "\r\na=ice-ufrag:")
+    ) in (Error.OK, Error.ERR_INVALID_DATA)
+    assert pc.set_remote_description("offer", "v=0\r\n" + huge) == Error.ERR_INVALID_DATA
+    assert pc.set_remote_description("answer", "x" + huge) == Error.ERR_INVALID_DATA
+    url = "stun:" + "h" * 100_000
+    assert pc.initialize({"iceServers": [{"urls": url}]}) != Error.OK
+    assert pc.initialize({"iceServers": [{"urls": "turn:" + huge}]}) != Error.OK
+    assert pc.initialize({"iceServers": [{"urls": "stuns:x" + huge[:100_000]}]}) == Error.OK
+    WebRTCPeerConnection.set_default_extension("E" * 100_000)
+    assert pc.create_data_channel(huge[:70_000]) is None
+    ch = WebRTCDataChannel(None, "x")
+    ch.set_encode_buffer_max_size(huge)  # type: ignore[arg-type]
+    assert caplog.records
+    longest = max(len(r.getMessage()) for r in caplog.records)
+    assert longest <= 2 * MAX_QUOTED + 200, longest

@@ -21,6 +21,7 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
+from ..logs import clip
 from .protocol import (
     Message,
     MessageType,
@@ -172,7 +173,7 @@ def _decode_frame(frame: str | bytes) -> Event | None:
         return event_from_message(decode_message(frame))
     except ProtocolError as exc:
         # Like Godot's demo client: a bad frame from the server is skipped.
-        logger.warning("ignoring invalid frame from signaling server: %s", exc)
+        logger.warning("ignoring invalid frame from signaling server: %s", clip(exc))
         return None
 
 
@@ -301,7 +302,7 @@ class SignalingClient:
                 self._pump(ws, events)
         except (OSError, InvalidURI, InvalidHandshake, TimeoutError) as exc:
             if opened:  # _pump already reported Disconnected
-                logger.warning("signaling connection to %s failed: %s", url, exc)
+                logger.warning("signaling connection to %s failed: %s", clip(url), clip(exc))
             else:
                 events.put(Disconnected(None, f"cannot connect to {url}: {exc}"))
 
