@@ -434,3 +434,38 @@ def test_decode_is_total_on_corrupted_values(value: object, cut: int, insert: by
         except variant.VariantError:
             continue
         assert variant.encode(variant.decode(again)) == again
+
+
+# -- Godot's own vectors (tests/core/io/test_marshalls.h, Godot 4.6-dev) ---------------------------
+
+GODOT_INT64 = 0xF123456789ABCDEF - 2**64  # Variant(uint64_t(0x0f123456789abcdef)) as int64
+GODOT_INT64_WIRE = bytes.fromhex("efcdab89674523f1")
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (None, bytes.fromhex("00000000")),
+        (0x12345678, bytes.fromhex("02000000 78563412".replace(" ", ""))),
+        (GODOT_INT64, bytes.fromhex("02000100") + GODOT_INT64_WIRE),
+        (0.15625, bytes.fromhex("03000000 0000203e".replace(" ", ""))),
+        (0.33333333333333333, bytes.fromhex("03000100 555555555555d53f".replace(" ", ""))),
+        (
+            TypedArray(VariantType.INT, [GODOT_INT64]),
+            bytes.fromhex("1c000100 02000000 01000000 02000100".replace(" ", ""))
+            + GODOT_INT64_WIRE,
+        ),
+        (
+            TypedDictionary(VariantType.INT, VariantType.INT, {GODOT_INT64: GODOT_INT64}),
+            bytes.fromhex("1b000500 02000000 02000000 01000000".replace(" ", ""))
+            + bytes.fromhex("02000100")
+            + GODOT_INT64_WIRE
+            + bytes.fromhex("02000100")
+            + GODOT_INT64_WIRE,
+        ),
+    ],
+    ids=["nil", "int32", "int64", "float32", "float64", "typed_array", "typed_dictionary"],
+)
+def test_godot_test_marshalls_vectors(value: object, wire: bytes) -> None:
+    assert variant.encode(value) == wire
+    assert variant.decode(wire) == value
