@@ -78,10 +78,9 @@ logger = logging.getLogger(__name__)
 DESCRIPTION_TYPES = ("offer", "answer", "pranswer", "rollback")
 MAX_EARLY_DTLS = 32  # DTLS datagrams kept while the descriptions are incomplete
 MAX_BUFFERED_CANDIDATES = 1000  # add_ice_candidate before the remote description
-# Remote candidates handed to ICE per connection (from the description and trickled); past it
-# add_ice_candidate returns ERR_OUT_OF_MEMORY. A peer has a handful (one per interface and
-# server); each kept candidate is paired with every local one.
-MAX_REMOTE_CANDIDATES = 1000
+# Remote candidates handed to ICE per connection (from the description and trickled) stop at
+# the agent's own bound (ice.Agent.max_remote_candidates); past it add_ice_candidate returns
+# ERR_OUT_OF_MEMORY instead of OK for a candidate the agent would drop.
 MAX_CANDIDATE_LENGTH = 1024  # characters of an a=candidate value (a real one is ~150)
 MAX_MID_LENGTH = 256  # characters of a media id (RFC 8843 §9.1 carries at most 16 bytes of it)
 # Received bytes queued in channels that the application has not read yet. Past this, poll()
@@ -212,7 +211,7 @@ class WebRTCPeerConnection:
         self._applied_local: str | None = None
         self._remote: jsep.RemoteDescription | None = None
         self._buffered_candidates: list[tuple[str, int, str]] = []
-        self._remote_candidates = 0  # handed to the ICE agent (MAX_REMOTE_CANDIDATES)
+        self._remote_candidates = 0  # handed to the ICE agent (up to its max_remote_candidates)
         self._remote_end_of_candidates = False
         # Channels not yet CLOSED, in creation order; a closed one is released at once (the
         # user may still hold it). _by_sid: the same by stream id once one is assigned.
@@ -501,10 +500,10 @@ class WebRTCPeerConnection:
                 # checks (RFC 8445 §7.3.1.3).
                 logger.debug("ignoring candidate with a hostname: %s", clip(cand.address))
                 return Error.OK
-        if self._remote_candidates >= MAX_REMOTE_CANDIDATES:
+        assert self._agent is not None
+        if self._remote_candidates >= self._agent.max_remote_candidates:
             return Error.ERR_OUT_OF_MEMORY
         self._remote_candidates += 1
-        assert self._agent is not None
         # `.local` names are resolved by the agent (one-shot mDNS, draft-ietf-mmusic-mdns-ice).
         self._agent.add_remote_candidate(cand)
         self._dirty = True

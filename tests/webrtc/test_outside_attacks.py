@@ -351,7 +351,7 @@ def _candidate(i: int) -> str:
 
 
 def test_remote_candidates_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from webrtc.peer_connection import MAX_BUFFERED_CANDIDATES, MAX_REMOTE_CANDIDATES
+    from webrtc.peer_connection import MAX_BUFFERED_CANDIDATES
 
     handed: list[object] = []
     original = __import__("ice").Agent.add_remote_candidate
@@ -365,12 +365,15 @@ def test_remote_candidates_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(MAX_BUFFERED_CANDIDATES):
         assert pc.add_ice_candidate("0", 0, _candidate(i)) == Error.OK
     assert pc.add_ice_candidate("0", 0, _candidate(99999)) == Error.ERR_OUT_OF_MEMORY
-    # the offer carries 3,000 more: only MAX_REMOTE_CANDIDATES in all reach ICE
+    # the offer carries 3,000 more: only the agent's bound in all reach ICE
     lines = _offer_text().split("\r\n")
     at = next(i for i, ln in enumerate(lines) if ln.startswith("a=ice-ufrag"))
     lines[at:at] = [f"a={_candidate(5000 + i)}" for i in range(3000)]
     assert pc.set_remote_description("offer", "\r\n".join(lines)) == Error.OK
-    assert len([c for c in handed if c is not None]) == MAX_REMOTE_CANDIDATES
+    agent = pc._agent
+    assert agent is not None
+    assert len([c for c in handed if c is not None]) == agent.max_remote_candidates
+    assert len(agent.remote_candidates) <= agent.max_remote_candidates
     assert pc.add_ice_candidate("0", 0, _candidate(123456)) == Error.ERR_OUT_OF_MEMORY
     assert pc.poll() == Error.OK
 
