@@ -176,7 +176,8 @@ def test_dtls_fragments_and_turn_channel_data() -> None:
     framed = struct.pack("!HH", 0x4001, len(record)) + record
     outer, inner = decode_datagram(framed)
     assert (outer.layer, outer.kind, outer.fields["channel"]) == ("TURN", "ChannelData", 0x4001)
-    assert inner.kind == "Certificate"
+    assert inner.kind == "Certificate" and inner.fields["via"] == "ChannelData 0x4001"
+    assert "via" not in outer.fields and "via" not in ev.fields
     two = decode_datagram(record + record[:20])  # a second record cut short
     assert two[0].kind == "Certificate" and two[1].kind == "undecodable"
 
@@ -203,6 +204,7 @@ def test_turn_messages_and_send_indication_payload() -> None:
     outer, inner = decode_datagram(send)
     assert outer.kind == "Send indication" and outer.fields["peer"] == "192.0.2.1:5000"
     assert (inner.layer, inner.kind, inner.size) == ("DTLS", "ChangeCipherSpec", 14)
+    assert inner.fields["via"] == "Send indication"
 
 
 def test_tracing_off_decodes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,4 +321,12 @@ def test_demo_trace_subprocess(tmp_path: Path) -> None:
     assert "A->B" in text and "B->A" in text
     records = [json.loads(x) for x in out_json.read_text().splitlines()]
     assert {r["peer"] for r in records} == {"A", "B"}
-    assert {r["direction"] for r in records} == {"in", "out"}
+    assert {r["direction"] for r in records} == {"in", "out", "local"}
+    states = [r for r in records if r["layer"] == "STATE"]
+    assert all(r["direction"] == "local" for r in states)
+    for peer in ("A", "B"):
+        mine = [(r["kind"], r["fields"]["state"]) for r in states if r["peer"] == peer]
+        assert ("connection", "STATE_CONNECTED") in mine and (
+            "gathering",
+            "GATHERING_STATE_COMPLETE",
+        ) in mine

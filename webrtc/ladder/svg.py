@@ -201,7 +201,9 @@ def _arrow(
         classes.append("rexmit")
     label = ("↻ " if a.retransmission else "") + a.label
     fate = a.status.value + (", retransmission" if a.retransmission else "")
-    title = f"{a.detail}\n({fate})" if details else f"{a.src} → {a.dst}: {label} ({fate})"
+    title = f"{a.src} → {a.dst}: {label} ({fate})"
+    if details:
+        title += "\n" + a.detail
     out.append(
         f'<g class="{" ".join(classes)}" data-src="{_a(a.src)}" data-dst="{_a(a.dst)}">'
         f"<title>{_t(title)}</title>"
