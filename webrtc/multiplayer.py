@@ -542,8 +542,6 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
             del self._peer_map[peer]
             if self._network_mode is NetworkMode.CLIENT and peer == self.TARGET_PEER_SERVER:
                 self._connection_status = ConnectionStatus.CONNECTION_DISCONNECTED
-            if self._next_packet_peer == peer:
-                self._next_packet_peer = 0
         entry.connection.close()
 
     # -- PacketPeer ---------------------------------------------------------------------------

@@ -325,3 +325,25 @@ def test_packets_surface_only_once_the_peer_is_connected_here() -> None:
     client.mp.put_packet(b"\x01not a variant")
     assert world.run(lambda: server.mp.get_available_packet_count() == 1, max_time=2)
     assert server.mp.get_var() is None and server.mp.get_packet_error() == Error.ERR_INVALID_DATA
+
+
+def test_forced_disconnect_of_the_next_sender_costs_one_unavailable_read() -> None:
+    """Godot's cursor is not moved by disconnect_peer(id, true): the next read finds the peer
+    gone, answers ERR_UNAVAILABLE and moves on."""
+    world = World()
+    server, a, b = server_and_clients(world, 2, 3)
+    world.link(server, a)
+    world.link(server, b)
+    assert world.run(world.connected(server, 2, 3), max_time=5)
+    assert world.run(lambda: b.mp.get_connection_status() is CONNECTED, max_time=5)
+    assert world.run(lambda: a.mp.get_connection_status() is CONNECTED, max_time=5)
+    a.mp.put_packet(b"from 2")
+    b.mp.put_packet(b"from 3")
+    assert world.run(lambda: server.mp.get_available_packet_count() == 2, max_time=2)
+    assert server.mp.get_packet_peer() == 2
+    server.mp.disconnect_peer(2, True)
+    assert server.events == [("connected", 2), ("connected", 3)]  # no signal
+    assert server.mp.get_packet_peer() == 2 and server.mp.get_available_packet_count() == 1
+    assert server.mp.get_packet() == b""
+    assert server.mp.get_packet_error() == Error.ERR_UNAVAILABLE
+    assert server.mp.get_packet_peer() == 3 and server.mp.get_packet() == b"from 3"
