@@ -184,8 +184,9 @@ def test_status_signals() -> None:
     dead = FakePeer(3)
     dead.status = ConnectionStatus.CONNECTION_DISCONNECTED
     scene3 = SceneMultiplayer()
+    offline = scene3.get_multiplayer_peer()
     scene3.set_multiplayer_peer(dead)  # refused: must be connecting or connected
-    assert scene3.get_multiplayer_peer() is None
+    assert scene3.get_multiplayer_peer() is offline
 
 
 def test_auth_api_errors_and_timeout_with_an_injected_clock() -> None:
@@ -289,3 +290,63 @@ def test_checksum_mismatch_log_lines_are_capped(caplog: object) -> None:
         scene.poll()
     assert len(caplog.records) == 10  # type: ignore[attr-defined]
     assert len(peer.sent) == 50  # every announcement is still confirmed (as invalid)
+
+
+# -- Godot's own SceneMultiplayer tests (modules/multiplayer/tests/test_scene_multiplayer.h) -------
+
+
+def test_godot_defaults() -> None:
+    scene = SceneMultiplayer()
+    from webrtc.scene import OfflineMultiplayerPeer
+
+    assert isinstance(scene.get_multiplayer_peer(), OfflineMultiplayerPeer)
+    assert scene.poll() == Error.OK
+    assert scene.get_unique_id() == 1 and scene.is_server()
+    assert scene.get_peers() == [] and scene.get_remote_sender_id() == 0
+    assert scene.server_relay
+
+
+def test_godot_send_and_complete_authentication() -> None:
+    scene = SceneMultiplayer()
+    scene.auth_callback = lambda pid, data: None
+    log = events(scene)
+    peer = scene.get_multiplayer_peer()
+    assert peer is not None
+    peer.peer_connected.emit(42)
+    assert log == [("peer_authenticating", (42,))]
+    assert scene.send_auth(42, b"It's me") == Error.OK
+    assert scene.get_authenticating_peers() == [42]
+    assert scene.complete_auth(42) == Error.OK
+    assert scene.send_auth(42, b"It's me") == Error.ERR_FILE_CANT_WRITE
+    assert scene.complete_auth(42) == Error.ERR_FILE_CANT_WRITE
+    assert scene.send_auth(43, b"It's me") == Error.ERR_INVALID_PARAMETER
+    assert scene.complete_auth(43) == Error.ERR_INVALID_PARAMETER
+    peer.peer_disconnected.emit(42)  # deleted before the peer completed: failed
+    assert log[-1] == ("peer_authentication_failed", (42,))
+    clock = VirtualClock()
+    timed = SceneMultiplayer(clock=clock)
+    timed.auth_callback = lambda pid, data: None
+    timed.auth_timeout = 0.01
+    timed_log = events(timed)
+    offline = timed.get_multiplayer_peer()
+    assert offline is not None
+    offline.peer_connected.emit(42)
+    offline.peer_connected.emit(84)
+    clock.advance_to(0.5)
+    assert timed.poll() == Error.OK
+    assert timed_log[-2:] == [
+        ("peer_authentication_failed", (42,)),
+        ("peer_authentication_failed", (84,)),
+    ]
+    timed.set_multiplayer_peer(None)
+    assert timed.send_auth(42, b"") == Error.ERR_UNCONFIGURED
+    assert timed.complete_auth(42) == Error.ERR_UNCONFIGURED
+
+
+def test_offline_rpc_call_local() -> None:
+    scene = SceneMultiplayer()
+    recorder = Recorder(scene)
+    scene.register_node("Main", recorder)
+    assert scene.rpc("Main", "ping", 0.5) == Error.OK  # no peers: only the local call
+    assert scene.rpc("Main", "blob", b"x") == Error.OK  # not call_local: nothing happens
+    assert recorder.calls == [("ping", 1, (0.5,))]

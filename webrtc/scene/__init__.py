@@ -3,12 +3,13 @@ top of a `MultiplayerPeer` (such as `webrtc.WebRTCMultiplayerPeer`)."""
 
 from __future__ import annotations
 
-from .multiplayer import Drop, SceneMultiplayer
+from .multiplayer import Drop, OfflineMultiplayerPeer, SceneMultiplayer
 from .protocol import ProtocolError, decode_packet
 from .rpc import RPCConfig, RPCMode, RPCNode, rpc
 
 __all__ = [
     "Drop",
+    "OfflineMultiplayerPeer",
     "ProtocolError",
     "RPCConfig",
     "RPCMode",

@@ -73,11 +73,73 @@ class _Pending:
     remote: bool = False  # it sent `07 00`
 
 
+class OfflineMultiplayerPeer(MultiplayerPeer):
+    """Godot's `OfflineMultiplayerPeer` (scene/main/multiplayer_peer.h), a SceneMultiplayer's
+    peer until another is set: always connected, unique id 1 (the server), no other peer;
+    sending succeeds and goes nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._error = Error.OK
+
+    def put_packet(self, buffer: bytes) -> Error:
+        return Error.OK
+
+    def get_packet(self) -> bytes:
+        return b""
+
+    def get_packet_error(self) -> Error:
+        return self._error
+
+    def _set_packet_error(self, err: Error) -> None:
+        self._error = err
+
+    def get_available_packet_count(self) -> int:
+        return 0
+
+    def get_max_packet_size(self) -> int:
+        return 0
+
+    def set_target_peer(self, peer_id: int) -> None:
+        pass
+
+    def get_packet_peer(self) -> int:
+        return 0
+
+    def get_packet_channel(self) -> int:
+        return 0
+
+    def get_packet_mode(self) -> TransferMode:
+        return RELIABLE
+
+    def get_unique_id(self) -> int:
+        return 1  # TARGET_PEER_SERVER
+
+    def is_server(self) -> bool:
+        return True
+
+    def is_server_relay_supported(self) -> bool:
+        return False
+
+    def get_connection_status(self) -> ConnectionStatus:
+        return CONNECTED
+
+    def poll(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def disconnect_peer(self, peer: int, force: bool = False) -> None:
+        pass
+
+
 class SceneMultiplayer:
     """Godot's `SceneMultiplayer`. Signals: `peer_connected(id)`, `peer_disconnected(id)`,
     `connected_to_server()`, `connection_failed()`, `server_disconnected()`,
     `peer_authenticating(id)`, `peer_authentication_failed(id)`, `peer_packet(id, data)`.
-    Everything happens inside `poll()`, which polls the multiplayer peer."""
+    Everything happens inside `poll()`, which polls the multiplayer peer. Without a peer given,
+    it starts on an `OfflineMultiplayerPeer`, as Godot's does."""
 
     def __init__(
         self,
@@ -109,8 +171,9 @@ class SceneMultiplayer:
         self._sender_override = 0
         self.drop_counts: dict[Drop, int] = {}
         self._logged: dict[str, int] = {}  # log lines written per reason (capped)
-        if multiplayer_peer is not None:
-            self.set_multiplayer_peer(multiplayer_peer)
+        self.set_multiplayer_peer(
+            multiplayer_peer if multiplayer_peer is not None else OfflineMultiplayerPeer()
+        )
 
     # -- properties ---------------------------------------------------------------------------
 
