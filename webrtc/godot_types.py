@@ -155,12 +155,18 @@ class NodePath:
 
     @classmethod
     def from_string(cls, path: str) -> NodePath:
-        """Parse Godot's text form: `"/root/Main/Player:position:x"`, `"Main/Player"`, `"."`."""
+        """Parse Godot's text form: `"/root/Main/Player:position:x"`, `"Main/Player"`, `"."`
+        (`NodePath(String)`: empty names are skipped, a trailing ":" is allowed, an empty
+        subname elsewhere makes the path invalid, which Godot turns into an empty path)."""
         absolute = path.startswith("/")
-        node_part, _, sub_part = path.partition(":")
+        node_part, colon, sub_part = path.partition(":")
         names = tuple(n for n in node_part.split("/") if n)
-        subnames = tuple(s for s in sub_part.split(":") if s) if sub_part else ()
-        return cls(names, subnames, absolute)
+        subnames = sub_part.split(":") if colon else []
+        if subnames and subnames[-1] == "":
+            subnames.pop()
+        if "" in subnames:
+            return cls()
+        return cls(names, tuple(subnames), absolute)
 
     def __str__(self) -> str:
         text = ("/" if self.absolute else "") + "/".join(self.names)

@@ -343,6 +343,8 @@ def test_node_path_text_form() -> None:
     assert path == NodePath(("root", "Main", "Player"), ("position", "x"), True)
     assert str(path) == "/root/Main/Player:position:x"
     assert str(NodePath.from_string("Main/Player")) == "Main/Player"
+    assert NodePath.from_string("//A//B/:x:") == NodePath(("A", "B"), ("x",), True)
+    assert NodePath.from_string("A:x::y") == NodePath()  # invalid in Godot: empty path
 
 
 # -- property tests -------------------------------------------------------------------------------
