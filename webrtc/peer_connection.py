@@ -963,7 +963,7 @@ class WebRTCPeerConnection:
                 negotiated_id=ch._id if ch._negotiated else None,
             )
         except sctp.SctpError as exc:
-            logger.warning("cannot open channel %s: %s", clip(ch._label), clip(exc))
+            logger.debug("cannot open channel %s: %s", clip(ch._label), clip(exc))
             ch._state = ChannelState.STATE_CLOSED
             return False
         ch._id = sid
