@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from webrtc import Error, WebRTCMultiplayerPeer, WebRTCPeerConnection
-from webrtc.testing import Impairment, Network, SimTransport, VirtualClock
+from webrtc.testing import CallbackActor, Impairment, Network, SimTransport, VirtualClock, run
 
 FRAME = 0.016  # a game polls once per frame
 
@@ -112,24 +112,15 @@ class World:
             pc.poll()
 
     def run(self, until: Callable[[], bool], max_time: float = 30.0) -> bool:
-        """Poll everything, jump to the next timer or arrival; until `until()` or `max_time`."""
-        deadline = self.clock.now + max_time
-        for _ in range(1_000_000):
-            self.poll()
-            if until():
-                return True
+        """Poll everything, jump to the next timer or arrival; until `until()` or `max_time`
+        (the kit's loop: `webrtc.testing.run`)."""
+
+        def next_time() -> float | None:
             times = [t for t in (pc.next_timeout() for pc in self.connections()) if t is not None]
-            arrival = self.network.next_arrival()
-            if arrival is not None:
-                times.append(arrival)
-            if not times:
-                return until()
-            t = max(min(times), self.clock.now)
-            if t > deadline:
-                return until()
-            self.clock.advance_to(t)
-            self.network.deliver_due(self.clock.now)
-        return until()
+            return min(times, default=None)
+
+        actor = CallbackActor(lambda now: self.poll(), next_time)
+        return run(self.clock, [self.network, actor], until, max_time=max_time)
 
     def frames(self, n: int, each: Callable[[int], None] | None = None) -> None:
         """`n` game frames: deliver what is due, poll every node, then `each(frame)`."""

@@ -16,7 +16,7 @@ The virtual-time rules are in `webrtc.testing.loop`; a guide with examples is do
 """
 
 from .clock import VirtualClock
-from .loop import Actor, Endpoint, PairActor, Ticker, run, run_pair
+from .loop import Actor, CallbackActor, Endpoint, PairActor, Ticker, run, run_pair
 from .network import Address, Drop, Impairment, Link, Network, NetworkObserver
 from .peers import (
     Connected,
@@ -36,6 +36,7 @@ from .recorder import Datagram, Recorder, pcap_bytes
 __all__ = [
     "Actor",
     "Address",
+    "CallbackActor",
     "Connected",
     "Datagram",
     "Drop",

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from .clock import VirtualClock
 from .network import Link
 
-__all__ = ["Actor", "Endpoint", "PairActor", "Ticker", "run", "run_pair"]
+__all__ = ["Actor", "CallbackActor", "Endpoint", "PairActor", "Ticker", "run", "run_pair"]
 
 MAX_STEPS = 5_000_000
 
@@ -58,6 +58,16 @@ def run(
             return until()
         clock.advance_to(nxt)
     return until()
+
+
+class CallbackActor:
+    """An actor made of two functions: `step(now)` and `next_time()`."""
+
+    def __init__(
+        self, step: Callable[[float], None], next_time: Callable[[], float | None]
+    ) -> None:
+        self.step = step
+        self.next_time = next_time
 
 
 class Ticker:
