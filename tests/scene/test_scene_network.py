@@ -295,3 +295,24 @@ def test_client_refuses_relay_and_peers_not_from_the_server() -> None:
     assert world.nodes[0].mp.put_packet(p.encode_sys(p.SysCommand.RELAY, 42, inner)) == Error.OK
     world.settle()
     assert a.drop_counts == {Drop.UNKNOWN_PEER: 1} and ra.calls == []
+
+
+def test_mesh_calls_go_straight_to_each_peer() -> None:
+    world = SceneWorld()
+    made = [world.scene_node(pid, mesh=True) for pid in (1, 2, 3)]
+    nodes = [n for n, _ in made]
+    scenes = [s for _, s in made]
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            world.link(a, b)
+    assert world.run(lambda: all(len(s.get_peers()) == 2 for s in scenes), max_time=10)
+    recorders = [Recorder(s) for s in scenes]
+    for scene, recorder in zip(scenes, recorders, strict=True):
+        scene.register_node("Main", recorder)
+    assert scenes[2].rpc("Main", "ping", 0.75) == Error.OK
+    assert scenes[1].send_bytes(b"m") == Error.OK
+    world.settle()
+    assert [r.calls for r in recorders] == [[("ping", 3, (0.75,))]] * 3
+    # no relay in a mesh (is_server_relay_supported() is false): no SYS packet at all
+    assert not [d for sent in world.sent for _, _, _, d in sent if d[0] & 7 == 7]
+    assert all(not s.drop_counts for s in scenes)

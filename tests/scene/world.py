@@ -19,9 +19,11 @@ class SceneWorld(World):
         self.scenes: list[SceneMultiplayer] = []
         self.sent: list[list[tuple[int, int, int, bytes]]] = []  # per node: put_packet calls
 
-    def scene_node(self, unique_id: int) -> tuple[Node, SceneMultiplayer]:
+    def scene_node(self, unique_id: int, mesh: bool = False) -> tuple[Node, SceneMultiplayer]:
         node = self.node()
-        if unique_id == 1:
+        if mesh:
+            assert node.mp.create_mesh(unique_id, self.channels) == Error.OK
+        elif unique_id == 1:
             assert node.mp.create_server(self.channels) == Error.OK
         else:
             assert node.mp.create_client(unique_id, self.channels) == Error.OK

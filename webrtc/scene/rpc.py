@@ -88,21 +88,30 @@ def rpc(*options: str | int) -> Callable[[Callable[..., Any]], Callable[..., Any
     return mark
 
 
+def _signature(function: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):  # no signature available (some builtins)
+        return None
+
+
 @dataclass(frozen=True)
 class RPCMethod:
     name: str
     method_id: int
     config: RPCConfig
     function: Callable[..., Any]
+    signature: inspect.Signature | None = None
 
     def accepts(self, argc: int) -> bool:
-        """Whether the Python callable takes `argc` positional arguments."""
+        """Whether the Python callable takes `argc` positional arguments (unknown: yes, and
+        the call decides)."""
+        if self.signature is None:
+            return True
         try:
-            inspect.signature(self.function).bind(*([None] * argc))
+            self.signature.bind(*([None] * argc))
         except TypeError:
             return False
-        except ValueError:  # no signature available (some builtins): let the call decide
-            return True
         return True
 
 
@@ -129,7 +138,7 @@ class RPCNode:
             for table, flag in ((self.native, NATIVE_METHOD_FLAG), (self.script, 0)):
                 for index, name in enumerate(sorted(table)):
                     config, function = table[name]
-                    method = RPCMethod(name, index | flag, config, function)
+                    method = RPCMethod(name, index | flag, config, function, _signature(function))
                     by_id[method.method_id] = method
                     by_name[name] = method  # a script method shadows a native one
             self._by_id, self._by_name = by_id, by_name
