@@ -32,7 +32,7 @@ SCALE = 20 if FULL else 1
 
 ERRORS = set(Error)
 PEERS = st.sampled_from([0, 1])
-TYPES = st.sampled_from(["offer", "answer", "pranswer", "rollback", "OFFER", "", "bogus"])
+TYPES = st.sampled_from(["offer", "answer", "pranswer", "rollback", "OFFER", "", "bogus", "\ud800"])
 
 VALID_OPTIONS: list[dict[str, Any]] = [
     {},
@@ -70,9 +70,19 @@ CONFIGS: list[Any] = [
     {"iceServers": [{"urls": ["turn:10.9.9.9"]}]},  # TURN without credentials
     {"iceServers": [5]},
     "nope",
+    {"iceServers": [{"urls": "stun:\ud800.example"}]},  # issue 13: lone surrogates
+    {"iceServers": [{"urls": ["turn:10.9.9.9"], "username": "\udfff", "credential": "x"}]},
 ]
+# text that UTF-8 cannot carry (lone surrogates) mixed in (issue 13, defect 3)
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+    ),
+    max_size=30,
+)
 GARBAGE_SDP = st.one_of(
     st.text(max_size=40),
+    HOSTILE_TEXT,
     st.sampled_from(
         [
             "",
@@ -96,9 +106,11 @@ CANDIDATE_TEXT = st.one_of(
             "candidate:1 1 udp 1 abcd.local 9 typ host",
             "candidate:1 2 udp 1 10.0.0.80 9 typ host",
             "candidate:x y z",
+            "candidate:1 1 udp 1 \ud800.local 9 typ host",
         ]
     ),
     st.text(max_size=30),
+    HOSTILE_TEXT,
 )
 PAYLOADS = st.one_of(
     st.binary(max_size=64), st.sampled_from([b"", "héllo".encode(), b"\xff\xfe", bytes(70000)])
@@ -132,7 +144,12 @@ class TwoPeers(RuleBasedStateMachine):
 
     # -- peer connection ------------------------------------------------------------------------
 
-    @rule(i=PEERS, label=st.sampled_from(["a", "", "ü" * 3]), valid=st.booleans(), k=st.integers())
+    @rule(
+        i=PEERS,
+        label=st.sampled_from(["a", "", "ü" * 3, "\ud800", "x\udcff"]),
+        valid=st.booleans(),
+        k=st.integers(),
+    )
     def create_channel(self, i: int, label: str, valid: bool, k: int) -> None:
         pool = VALID_OPTIONS if valid else INVALID_OPTIONS
         options = pool[k % len(pool)]
@@ -241,7 +258,10 @@ class TwoPeers(RuleBasedStateMachine):
         self._check(i, self.pcs[i].add_ice_candidate(mid if k % 3 == 0 else m, index, name))
 
     @rule(
-        i=PEERS, mid=st.sampled_from(["0", "", "x"]), index=st.integers(-2, 3), name=CANDIDATE_TEXT
+        i=PEERS,
+        mid=st.sampled_from(["0", "", "x", "\ud800"]),
+        index=st.integers(-2, 3),
+        name=CANDIDATE_TEXT,
     )
     def odd_candidate(self, i: int, mid: str, index: int, name: str) -> None:
         self._check(i, self.pcs[i].add_ice_candidate(mid, index, name))
