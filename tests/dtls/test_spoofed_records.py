@@ -5,6 +5,8 @@ and never reflected more than once per retransmission interval (RFC 6347 §4.2.4
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dtls import ApplicationData, Connection, State
 from dtls.messages import HandshakeType as HT
@@ -320,3 +322,52 @@ def test_plaintext_alert_to_client_awaiting_finished_is_taken() -> None:
     assert client.state is State.CLIENT_WAIT_FINISHED
     client.receive(_plain(b"\x02\x2a", content_type=21), 0.1)
     assert client.state is State.FAILED and client.stats.alerts_received == 1
+
+
+_fragment = st.builds(
+    encode_fragment,
+    st.integers(0, 255),  # msg_type
+    st.integers(0, (1 << 24) - 1),  # length
+    st.integers(0, 12),  # message_seq: around the live ones
+    st.integers(0, 64),  # offset
+    st.binary(max_size=40),
+)
+_payload = st.one_of(
+    st.binary(max_size=60),
+    _fragment,
+    st.lists(_fragment, min_size=1, max_size=3).map(b"".join),
+    _fragment.map(lambda f: f[: max(1, len(f) // 2)]),  # cut inside the header or body
+)
+_plaintext_record = st.tuples(st.sampled_from([20, 21, 22, 23, 24, 255]), _payload)
+
+
+@settings(max_examples=60)
+@given(
+    contents=st.lists(_plaintext_record, min_size=1, max_size=20),
+    spacing=st.floats(0.0, 0.3),
+)
+def test_any_plaintext_after_handshake_changes_nothing(
+    contents: list[tuple[int, bytes]], spacing: float
+) -> None:
+    """Whatever plaintext (epoch 0) records anyone sends an established pair, one per datagram or
+    packed together: no state change, no event, no alert; at most the server's final flight,
+    once per second."""
+    # fresh record sequence numbers, so that no record is a replay of the handshake's
+    records = [_plain(payload, 1000 + i, ct) for i, (ct, payload) in enumerate(contents)]
+    client, server = _established()
+    now = 5.0
+    for i, record in enumerate(records):
+        now += spacing
+        for conn in (client, server):
+            conn.receive(record, now)
+            if i % 3 == 0:
+                conn.receive(record + records[-1], now)  # several records in one datagram
+    for conn in (client, server):
+        assert conn.state is State.ESTABLISHED
+        assert events(conn) == []
+        assert conn.stats.alerts_sent == 0 and conn.stats.alerts_received == 0
+    assert client.datagrams_to_send() == []  # the client keeps no flight to resend
+    resends = len(server.datagrams_to_send())
+    assert resends <= 1 + (now - 5.0) / server.initial_retransmit
+    _still_carries_data(client, server)
+    _still_carries_data(server, client)
