@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.ladder.helpers import SVG, groups, learn_module, lifeline_x, texts, title
 from webrtc import ChannelState, Error, WebRTCDataChannel
@@ -289,3 +291,47 @@ def test_recorder_json_tee_round_trips(tmp_path: Any) -> None:
     ]
     assert [x.label for x in loaded.arrows] == [x.label for x in live.arrows]
     assert loaded.skipped == 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_names = st.sampled_from(["A", "B", "10.0.0.9:3478", HOSTILE])
+_record = st.fixed_dictionaries(
+    {
+        "time": st.floats(0, 10) | st.text(max_size=3),
+        "peer": _names,
+        "direction": st.sampled_from(["in", "out", "local", "x"]),
+        "layer": st.sampled_from(["STUN", "TURN", "DTLS", "SCTP", "STATE", "?", HOSTILE]),
+        "kind": st.sampled_from(["DATA", "SACK", "Allocate success response", "ChannelData"])
+        | st.text(max_size=8),
+        "summary": st.text(max_size=30),
+        "size": st.integers(-5, 10**6),
+        "fields": st.dictionaries(
+            st.sampled_from(
+                ["tid", "gaps", "tsn", "dcep", "label", "via", "relayed", "epoch", "error", "state"]
+            ),
+            _json_values,
+            max_size=5,
+        ),
+        "local": st.sampled_from(["10.0.0.1:1", "10.0.0.2:2", "[::1]:5", "junk", None]),
+        "remote": st.sampled_from(["10.0.0.1:1", "10.0.0.2:2", "10.0.0.9:3478", "x:y", None]),
+        "datagram": st.integers(0, 3) | st.none(),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_record, max_size=25), st.integers(1, 30))
+def test_any_records_render(records: list[dict[str, Any]], max_arrows: int) -> None:
+    lines = [json.dumps(r) for r in records]
+    obs, states, bad = parse_trace_records(lines)
+    assert len(obs) + len(states) + bad == len(lines)
+    ladder = build_ladder(obs, states, max_arrows=max_arrows, fold_min=2, fold_after=1)
+    root = ET.fromstring(render_svg(ladder))
+    assert len(groups(root, "msg")) == len(ladder.arrows) <= max_arrows
+    assert "<script>alert" not in render_html(ladder)

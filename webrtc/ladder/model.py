@@ -17,6 +17,7 @@ another INIT / COOKIE ECHO / SHUTDOWN / RE-CONFIG request with the same summary.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -44,6 +45,7 @@ Address = tuple[str, int]
 MAX_ARROWS = 1500  # arrows drawn at most; the rest fold into one final band
 FOLD_AFTER = 8  # bulk arrows drawn at the start of a long run before folding
 FOLD_MIN = 24  # a run of bulk arrows folds only when longer than this
+MATCH_WINDOW = 256  # identical sends before an arrival considered as its origin
 LABEL_MAX = 96  # characters of a label (wire text is hostile: bounded)
 DETAIL_MAX = 1500  # characters of a hover detail
 
@@ -188,7 +190,15 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _label(ev: TraceEvent) -> str:
-    """The key fields of a message, short."""
+    """The key fields of a message, short (its summary when the fields are not as expected:
+    records read from a file may hold anything)."""
+    try:
+        return _key_fields(ev)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return ev.summary
+
+
+def _key_fields(ev: TraceEvent) -> str:
     f = ev.fields
     if ev.layer in ("STUN", "TURN") and "tid" in f:
         text = f"{ev.kind} tid={str(f['tid'])[:8]}"
@@ -243,7 +253,12 @@ def _detail(ev: TraceEvent, peer: str) -> str:
     return f"{ev.summary}\n{ev.size} B, t={ev.time:.6f} (seen by {peer}{where})\n{fields}"
 
 
-def _retransmit_key(ev: TraceEvent) -> tuple[Any, ...] | None:
+def _retransmit_key(ev: TraceEvent) -> tuple[str, ...] | None:
+    key = _same_message(ev)
+    return None if key is None else tuple(str(x) for x in key)  # hashable whatever the input
+
+
+def _same_message(ev: TraceEvent) -> tuple[Any, ...] | None:
     f = ev.fields
     if ev.layer in ("STUN", "TURN") and "tid" in f:
         return (ev.layer, f["tid"], f.get("class"))
@@ -403,13 +418,22 @@ def _match(
             ambiguous.append(r)
     medians = {path: statistics.median(d) for path, d in delays.items()}
     unmatched: list[_Msg] = []
+    times: dict[tuple[str, str, str, str, str], list[float]] = {}
+    for key, group in sends.items():
+        group.sort(key=lambda m: (m.ev.time, m.order))
+        times[key] = [m.ev.time for m in group]
     for r in ambiguous:  # pass 2: the copy whose delay is closest to the path's median
-        cands = [s for s in sends.get(r.key, []) if s.order not in taken and s.ev.time <= r.ev.time]
+        group = sends.get(r.key, [])
+        hi = bisect.bisect_right(times.get(r.key, []), r.ev.time)
+        cands: list[_Msg] = []
+        for i in range(hi - 1, max(hi - MATCH_WINDOW, 0) - 1, -1):  # the latest sends only
+            if group[i].order not in taken:
+                cands.append(group[i])
         if not cands:
             unmatched.append(r)
             continue
         d = medians.get((r.src, r.dst))
-        best = cands[0] if d is None else min(cands, key=lambda s: abs(r.ev.time - s.ev.time - d))
+        best = cands[-1] if d is None else min(cands, key=lambda s: abs(r.ev.time - s.ev.time - d))
         taken.add(best.order)
         result[best.order] = r
     for r in unmatched:
@@ -435,7 +459,7 @@ def build_ladder(
     msgs = _messages(obs, lines)
     matches, delays = _match(msgs, lines.traced)
     end = max((ob.event.time for ob in obs), default=0.0)
-    seen_before: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    seen_before: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     placed: list[tuple[float, int, Item]] = []
     for m in msgs:
         ev = m.ev
