@@ -579,7 +579,12 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
                     index,
                     len(peer.channels),
                 )
-            return peer.channels[index].put_packet(data)
+            err = peer.channels[index].put_packet(data)
+            if err is not Error.OK:  # the channel's own failure (Godot's backends print it)
+                logger.error(
+                    "put_packet to peer %d, channel %d: %s", self._target_peer, index, err.name
+                )
+            return err
         exclude = -self._target_peer
         for peer_id, peer in list(self._peer_map.items()):
             if self._target_peer != 0 and peer_id == exclude:
@@ -591,7 +596,9 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
                     len(peer.channels),
                 )
                 continue
-            peer.channels[index].put_packet(data)
+            err = peer.channels[index].put_packet(data)
+            if err is not Error.OK:  # ignored, as Godot does (e.g. a peer still connecting)
+                logger.debug("put_packet to peer %d, channel %d: %s", peer_id, index, err.name)
         return Error.OK
 
     def get_packet(self) -> bytes:
