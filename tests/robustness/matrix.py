@@ -21,9 +21,9 @@ import os
 import struct
 from dataclasses import dataclass, field
 
-from tests.netsim import Impairment
 from tests.webrtc.helpers import Pair
 from webrtc import ChannelState, Error, WebRTCDataChannel
+from webrtc.testing import Impairment
 
 from .world import CS, World, binomial_upper, bound_address, rng
 
