@@ -350,3 +350,18 @@ def test_offline_rpc_call_local() -> None:
     assert scene.rpc("Main", "ping", 0.5) == Error.OK  # no peers: only the local call
     assert scene.rpc("Main", "blob", b"x") == Error.OK  # not call_local: nothing happens
     assert recorder.calls == [("ping", 1, (0.5,))]
+
+
+def test_disabled_and_native_methods() -> None:
+    from webrtc.scene import RPCConfig, RPCMode
+
+    peer, scene, _ = server_with(2)
+    called: list[str] = []
+    scene.register_rpc(
+        "N", "off", lambda: called.append("off"), RPCConfig(RPCMode.RPC_MODE_DISABLED)
+    )
+    scene.register_rpc("N", "nat", lambda: called.append("nat"), "any_peer", native=True)
+    peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(0, (), path="N")))  # "off": disabled
+    peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(0x8000, (), path="N")))  # native id
+    scene.poll()
+    assert called == ["nat"] and scene.drop_counts == {Drop.RPC_REFUSED: 1}

@@ -566,11 +566,15 @@ class SceneMultiplayer:
         path: str,
         name: str,
         function: Callable[..., Any],
-        *options: str | int,
+        *options: str | int | RPCConfig,
         native: bool = False,
     ) -> None:
-        """Declare one RPC method with `@rpc`-style options (`native` = `Node.rpc_config`)."""
-        config: RPCConfig = parse_rpc_options(*options)
+        """Declare one RPC method with `@rpc`-style options, or one `RPCConfig` (which can also
+        say RPC_MODE_DISABLED, as `Node.rpc_config` can); `native` = `Node.rpc_config`."""
+        if len(options) == 1 and isinstance(options[0], RPCConfig):
+            config = options[0]
+        else:
+            config = parse_rpc_options(*(o for o in options if not isinstance(o, RPCConfig)))
         key = self._key(path)
         self._nodes.setdefault(key, RPCNode()).add(name, function, config, native)
 
