@@ -4,6 +4,9 @@ from the peer's own address with the right transaction id where one applies (an 
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import ice
 from ice.stun import Attr, Class, Message, Method
 from tests.ice.test_agent_security import (
@@ -101,3 +104,78 @@ def test_username_for_another_agent_is_not_ours() -> None:
     forged = _request(username=f"{R_UFRAG}:{UFRAG}", key=R_PWD.encode())  # mirrored credentials
     agent.receive(forged, PEER, 1.0, LOCAL)
     assert agent.stats["bad_username"] == 1 and agent.datagrams_to_send() == []
+
+
+def _snapshot(agent: ice.Agent) -> tuple[object, ...]:
+    pairs = tuple(
+        (p.state, p.nominated, p.valid, p.use_candidate, p.nominate_on_success, p.peer_seen_at)
+        for p in agent.checklist.pairs
+    )
+    return (
+        agent.controlling,
+        agent.selected_pair,
+        agent.state,
+        pairs,
+        len(agent.remote_candidates),
+        len(agent.local_candidates),
+        agent._consent_last_ok,
+        agent._nominating,
+    )
+
+
+_attribute = st.sampled_from(
+    [
+        (Attr.USE_CANDIDATE, True),
+        (Attr.ICE_CONTROLLING, 2**64 - 1),
+        (Attr.ICE_CONTROLLED, 2**64 - 1),
+        (Attr.PRIORITY, 2**31 - 1),
+        (Attr.XOR_MAPPED_ADDRESS, LOCAL),
+        (Attr.ERROR_CODE, (487, "Role Conflict")),
+        (Attr.ERROR_CODE, (400, "Bad Request")),
+        (Attr.USERNAME, f"{UFRAG}:{R_UFRAG}"),
+    ]
+)
+
+
+@settings(max_examples=80)
+@given(
+    messages=st.lists(
+        st.tuples(
+            st.sampled_from(list(Class)),
+            st.lists(_attribute, max_size=6),
+            st.sampled_from([None, b"wrong key", PWD.encode(), R_PWD.encode()]),
+            st.booleans(),  # reuse the transaction id of a real outstanding check
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    connected=st.booleans(),
+)
+def test_no_unauthenticated_stun_changes_agent_state(
+    messages: list[tuple[Class, list[tuple[int, object]], bytes | None, bool]], connected: bool
+) -> None:
+    """Binding messages of every class from the peer's address, with any of the attributes that
+    steer ICE, signed with no key or a key that is wrong for them (a request must carry our
+    password, a response the peer's): the agent's role, pairs, nomination, consent and selection
+    do not move."""
+    agent, check = _agent_with_check(controlling=True)
+    if connected:  # a real outstanding check: the consent check sent at 6 s
+        _answer(agent, check, PEER, 0.01)
+        agent.handle_timeout(0.1)
+        (nominate,) = _responses(agent)
+        _answer(agent, nominate, PEER, 0.12)
+        agent.handle_timeout(agent.next_timeout() or 6.0)
+        (check,) = _responses(agent)
+        assert agent.selected_pair is not None
+    now = 6.5
+    before = _snapshot(agent)
+    for cls, attributes, key, reuse in messages:
+        attrs = dict(attributes)
+        right = PWD.encode() if cls is Class.REQUEST else R_PWD.encode()
+        if key == right:
+            key = b"wrong key"
+        tid = check.transaction_id if reuse else b"F" * 12
+        raw = Message(Method.BINDING, cls, tid, attrs).encode(integrity_key=key)
+        agent.receive(raw, PEER, now, LOCAL)
+    assert _snapshot(agent) == before
+    assert agent.datagrams_to_send() == []
