@@ -471,3 +471,16 @@ GODOT_INT64_WIRE = bytes.fromhex("efcdab89674523f1")
 def test_godot_test_marshalls_vectors(value: object, wire: bytes) -> None:
     assert variant.encode(value) == wire
     assert variant.decode(wire) == value
+
+
+def test_put_var_refuses_what_godot_cannot_hold_with_invalid_parameter() -> None:
+    from webrtc import Error, WebRTCMultiplayerPeer, WebRTCPeerConnection
+
+    pc = WebRTCPeerConnection()
+    assert pc.initialize() == Error.OK
+    channel = pc.create_data_channel("vars")
+    assert channel is not None
+    for value in ("\ud800", {"k": "\udfff"}, object(), [1, object()], "a\0b"):
+        assert channel.put_var(value) == Error.ERR_INVALID_PARAMETER  # never an exception
+        assert WebRTCMultiplayerPeer().put_var(value) == Error.ERR_INVALID_PARAMETER
+    pc.close()
