@@ -311,11 +311,11 @@ def test_forged_cookies_wrong_vtags_and_stray_chunks() -> None:
     w.idle(0.5)
     assert stats.bad_vtag - vtag0 >= 100
     # INITs on a live association (RFC 9260 §5.2.2: answered with an INIT ACK, no restart)
-    vtag_before = _sctp_of(victim)._peer_vtag
+    vtag_before = peer_vtag(victim)
     for k in range(50):
         _send_sctp(attacker, [stray_init(rng, 1000 + k)], 0)
     w.idle(0.5)
-    assert _sctp_of(victim)._peer_vtag == vtag_before
+    assert peer_vtag(victim) == vtag_before
     assert _sctp_of(victim).state is sctp.State.ESTABLISHED
     assert remote.get_available_packet_count() == 0
     assert victim.get_connection_state() == CS.STATE_CONNECTED
