@@ -20,6 +20,7 @@ from typing import Any
 from . import variant
 from .data_channel import WebRTCDataChannel
 from .errors import Error
+from .logs import clip
 from .peer_connection import WebRTCPeerConnection
 from .signals import Signal
 from .states import ChannelState, ConnectionState
@@ -31,7 +32,6 @@ MAX_PACKET_SIZE = 1200  # MP get_max_packet_size(): advisory constant
 DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # PP default
 MIN_ENCODE_BUFFER_MAX_SIZE = 1024  # PP set_encode_buffer_max_size
 MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
-_QUOTE_LIMIT = 64  # characters of a caller's value quoted in a log line
 _BUFFERS = (bytes, bytearray, memoryview)
 
 # Channel list indices of the three reserved channels (MP CH_RELIABLE, CH_ORDERED, CH_UNRELIABLE).
@@ -68,12 +68,6 @@ class NetworkMode(Enum):
 
 _Mode = TransferMode  # for annotations inside the classes, where the names are class attributes
 _Status = ConnectionStatus
-
-
-def _quote(value: Any) -> str:
-    """`repr(value)` capped, for log lines that quote a caller's value."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**18 else "<huge int>"
-    return text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + "..."
 
 
 def _is_int(value: Any) -> bool:
@@ -125,7 +119,7 @@ class MultiplayerPeer(ABC):
 
     def set_transfer_mode(self, mode: int) -> None:
         if not _is_int(mode):
-            logger.error("set_transfer_mode: not an int: %s", _quote(mode))
+            logger.error("set_transfer_mode: not an int: %s", clip(mode))
             return
         self._transfer_mode = mode
 
@@ -136,7 +130,7 @@ class MultiplayerPeer(ABC):
 
     def set_transfer_channel(self, channel: int) -> None:
         if not _is_int(channel):
-            logger.error("set_transfer_channel: not an int: %s", _quote(channel))
+            logger.error("set_transfer_channel: not an int: %s", clip(channel))
             return
         self._transfer_channel = channel
 
@@ -165,7 +159,7 @@ class MultiplayerPeer(ABC):
     def set_encode_buffer_max_size(self, max_size: int) -> None:
         """PP: at least 1024, at most 256 MiB, rounded up to a power of two."""
         if not _is_int(max_size):
-            logger.error("set_encode_buffer_max_size: not an int: %s", _quote(max_size))
+            logger.error("set_encode_buffer_max_size: not an int: %s", clip(max_size))
         elif max_size < MIN_ENCODE_BUFFER_MAX_SIZE:
             logger.error("Max encode buffer must be at least 1024 bytes")
         elif max_size > MAX_ENCODE_BUFFER_MAX_SIZE:
@@ -181,7 +175,7 @@ class MultiplayerPeer(ABC):
             payload = variant.encode(var)
         except variant.VariantError as exc:
             return _fail(
-                Error.ERR_INVALID_PARAMETER, "Error when trying to encode Variant: %s", exc
+                Error.ERR_INVALID_PARAMETER, "Error when trying to encode Variant: %s", clip(exc)
             )
         if len(payload) > self._encode_buffer_max_size:
             return _fail(
@@ -201,7 +195,7 @@ class MultiplayerPeer(ABC):
             return variant.decode(data)
         except variant.VariantError as exc:
             self._set_packet_error(Error.ERR_INVALID_DATA)
-            logger.error("Error while fetching var: %s", exc)
+            logger.error("Error while fetching var: %s", clip(exc))
             return None
 
     # -- what a transport implements ---------------------------------------------------------
@@ -306,7 +300,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         if not isinstance(channels_config, list | tuple):
             return _fail(Error.ERR_INVALID_PARAMETER, "channels_config must be an Array")
         if not _is_int(self_id) or not 1 <= self_id <= MAX_PEER_ID:
-            return _fail(Error.ERR_INVALID_PARAMETER, "Invalid peer id: %s", _quote(self_id))
+            return _fail(Error.ERR_INVALID_PARAMETER, "Invalid peer id: %s", clip(self_id))
         # Godot clears the config first: an error part-way keeps what was parsed so far.
         self._channels_config.clear()
         self._channels_modes = [
@@ -333,7 +327,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
                     Error.ERR_INVALID_PARAMETER,
                     "The 'channels_config' array must contain only enum values from "
                     "'MultiplayerPeer.TransferMode'. Got: %s",
-                    _quote(mode_value),
+                    clip(mode_value),
                 )
             self._channels_config.append(cfg)
             self._channels_modes.append(TransferMode(mode_value))
@@ -358,7 +352,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         if mode is NetworkMode.SERVER and peer_id == 1:
             return _fail(Error.ERR_INVALID_PARAMETER, "add_peer: a server cannot add peer 1")
         if not 1 <= peer_id <= MAX_PEER_ID:
-            return _fail(Error.ERR_INVALID_PARAMETER, "add_peer: invalid id %s", _quote(peer_id))
+            return _fail(Error.ERR_INVALID_PARAMETER, "add_peer: invalid id %s", clip(peer_id))
         if unreliable_lifetime < 0:
             return _fail(Error.ERR_INVALID_PARAMETER, "add_peer: negative unreliable_lifetime")
         if self._refuse_new_connections:
@@ -397,7 +391,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         connected. A client losing peer 1 becomes DISCONNECTED, connected or not (D3)."""
         peer = self._peer_map.pop(peer_id, None) if _is_int(peer_id) else None
         if peer is None:
-            logger.error("remove_peer: unknown peer %s", _quote(peer_id))
+            logger.error("remove_peer: unknown peer %s", clip(peer_id))
             return
         was_connected, peer.connected = peer.connected, False
         try:
@@ -415,7 +409,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         """`{"connection", "connected", "channels"}` of `peer_id`; `{}` if unknown."""
         peer = self._peer_map.get(peer_id) if _is_int(peer_id) else None
         if peer is None:
-            logger.error("get_peer: unknown peer %s", _quote(peer_id))
+            logger.error("get_peer: unknown peer %s", clip(peer_id))
             return {}
         return _peer_to_dict(peer)
 
@@ -428,7 +422,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
     def set_target_peer(self, peer_id: int) -> None:
         """Target of `put_packet`: id, 0 = every peer, -id = every peer but id."""
         if not _is_int(peer_id):
-            logger.error("set_target_peer: not an int: %s", _quote(peer_id))
+            logger.error("set_target_peer: not an int: %s", clip(peer_id))
             return
         self._target_peer = peer_id
 
@@ -536,7 +530,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         once without a signal (and close it, D2)."""
         entry = self._peer_map.get(peer) if _is_int(peer) else None
         if entry is None:
-            logger.error("disconnect_peer: unknown peer %s", _quote(peer))
+            logger.error("disconnect_peer: unknown peer %s", clip(peer))
             return
         if force:
             del self._peer_map[peer]
@@ -550,7 +544,7 @@ class WebRTCMultiplayerPeer(MultiplayerPeer):
         """Send one message to the target peer(s) on the channel of `transfer_channel` /
         `transfer_mode` (§4.2). An empty buffer sends nothing (PP)."""
         if not isinstance(buffer, _BUFFERS):
-            return _fail(Error.ERR_INVALID_PARAMETER, "put_packet: not bytes: %s", _quote(buffer))
+            return _fail(Error.ERR_INVALID_PARAMETER, "put_packet: not bytes: %s", clip(buffer))
         if len(buffer) == 0:
             return Error.OK
         if self._connection_status is ConnectionStatus.CONNECTION_DISCONNECTED:
