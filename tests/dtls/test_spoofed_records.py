@@ -371,3 +371,18 @@ def test_any_plaintext_after_handshake_changes_nothing(
     assert resends <= 1 + (now - 5.0) / server.initial_retransmit
     _still_carries_data(client, server)
     _still_carries_data(server, client)
+
+
+def test_flight4_reflection_rate_limited_during_handshake() -> None:
+    """Forged repeats of the ClientHello make the server resend flight 4 (its certificate: the
+    biggest flight) at most once per interval too."""
+    client, server, flight4 = _to_flight4()
+    first_seq = server._peer_flight_first_seq
+    hello = encode_fragment(HT.client_hello, 200, first_seq, 0, b"")
+    sent = 0
+    for i in range(40):  # 40 forgeries over 2 s
+        server.receive(_plain(hello, 6000 + i), 0.05 * (i + 1))
+        sent += len(server.datagrams_to_send()) > 0
+    assert sent == 2  # at 1 s and 2 s after flight 4 went out
+    assert server.stats.resends_suppressed == 38
+    _finish(client, server, flight4)
