@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from webrtc.signaling.client import (
     OfferReceived,
     PeerConnected,
     PeerDisconnected,
+    SignalingClient,
 )
 
 LOOP = "--loopback-only"
@@ -168,3 +170,31 @@ def test_demo_client_stops_when_signaling_closes_unsealed() -> None:
     client.sealed = False
     client.handle(Disconnected(1000, "bye"))
     assert client.stopped and "signaling connection closed: bye" in lines
+
+
+def test_client_gives_up_on_a_silent_server(server: str) -> None:
+    """A lobby host that never answers: after --connect-timeout the client drops peer 1 and,
+    per D3, becomes DISCONNECTED and stops (instead of CONNECTING forever)."""
+    host = SignalingClient()
+    host.connect(server)
+    try:
+        events: list[object] = []
+        deadline = time.monotonic() + 20
+        while not host.lobby and time.monotonic() < deadline:
+            for event in host.poll():
+                events.append(event)
+                if isinstance(event, Connected):
+                    host.join("", mesh=False)
+            time.sleep(0.01)
+        assert host.lobby, events
+        argv = ["--server", server, "--lobby", host.lobby, LOOP, "--connect-timeout", "1"]
+        with webrtc("multiplayer", *argv, "--exit-after", "1", "--duration", "60") as client:
+            assert client.wait(30) == 1, client.dump()  # stopped before receiving anything
+        assert "peer 1 did not connect" in client.err, client.dump()
+        assert client.err[-3:-1] == [
+            "status CONNECTION_DISCONNECTED",
+            "lost the connection to the server",
+        ], client.dump()
+        assert client.out == []
+    finally:
+        host.close()
