@@ -335,3 +335,22 @@ def test_any_records_render(records: list[dict[str, Any]], max_arrows: int) -> N
     root = ET.fromstring(render_svg(ladder))
     assert len(groups(root, "msg")) == len(ladder.arrows) <= max_arrows
     assert "<script>alert" not in render_html(ladder)
+
+
+def test_testing_kit_records_draw_with_their_losses(lossy: Run) -> None:
+    """webrtc.testing.Recorder's JSON lines (numbered datagrams, sent and arrival records) draw
+    directly: one arrow per wire message, lost exactly where the network dropped."""
+    lines = [json.dumps(r) for r in lossy.net.json_records()]
+    obs, states, bad = parse_trace_records(lines)
+    assert bad == 0 and not states
+    ladder = build_ladder(obs, peers=("A", "B"), fold_min=10**9)
+    sent = [r for r in lossy.net.json_records() if r["direction"] == "out"]
+    assert len(ladder.arrows) == len(sent)
+    lost = {(a.src, a.sent) for a in ladder.arrows if a.status is Status.LOST}
+    dropped = {
+        ("A" if d.src[0] == "10.0.0.1" else "B", round(d.time, 6))  # JSON keeps 6 decimals
+        for d in lossy.net.datagrams
+        if d.lost
+    }
+    assert lost == dropped and lost
+    assert all(a.status is Status.DELIVERED for a in ladder.arrows if (a.src, a.sent) not in lost)
