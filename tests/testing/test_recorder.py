@@ -56,7 +56,10 @@ def test_json_records_extend_the_trace_format() -> None:
     assert first_in["time"] == round(delivered.arrivals[0], 6)
     assert first_in["sent"] == round(delivered.time, 6)
     layers = {r["layer"] for r in records}
-    assert {"STUN", "DTLS"} <= layers
+    assert {"STUN", "DTLS", "SCTP"} <= layers
+    inner = [r for r in records if r["layer"] == "SCTP"]  # from the peers' trace hooks
+    assert all(r["datagram"] is None and r["peer"] in ("A", "B") for r in inner)
+    assert any("dcep" in r["fields"] for r in inner)
 
 
 def _checksum(data: bytes) -> int:

@@ -44,6 +44,16 @@ _OPEN = ChannelState.STATE_OPEN
 _POLL_OK = (Error.OK, Error.ERR_UNCONFIGURED)
 
 
+def _both(
+    first: Callable[[TraceEvent], None], second: Callable[[TraceEvent], None]
+) -> Callable[[TraceEvent], None]:
+    def trace(ev: TraceEvent) -> None:
+        first(ev)
+        second(ev)
+
+    return trace
+
+
 class SimulationTimeout(TimeoutError):
     """A simulated goal was not reached before its virtual deadline."""
 
@@ -312,6 +322,7 @@ class Simulation:
         self._peers_actor = PeersActor(self.peers, histories=self.histories)
         self.poll_errors = self._peers_actor.errors
         self.names: dict[str, str] = {}  # host -> peer name (for recorders)
+        self._recorder: Recorder | None = None
 
     @property
     def network(self) -> Network:
@@ -330,7 +341,13 @@ class Simulation:
         name: str | None = None,
         trace: Callable[[TraceEvent], None] | None = None,
     ) -> WebRTCPeerConnection:
-        """A peer connection gathering on `host` (one simulated socket)."""
+        """A peer connection gathering on `host` (one simulated socket). While a recorder runs
+        (`record()`), its SCTP-layer events are recorded too, under `name` (default: host)."""
+        if name is not None:
+            self.names[host] = name
+        if self._recorder is not None:
+            hook = self._recorder.hook(name or self.names.get(host, host))
+            trace = hook if trace is None else _both(trace, hook)
         pc = WebRTCPeerConnection(
             transport_factory=lambda: self.transport(host),
             clock=self.clock,
@@ -341,8 +358,6 @@ class Simulation:
         self.peers.append(pc)
         self.histories[id(pc)] = History(pc)
         self.histories[id(pc)].record(self.clock.now)
-        if name is not None:
-            self.names[host] = name
         return pc
 
     def pair(
@@ -436,8 +451,10 @@ class Simulation:
         self.net.partition(host_a, host_b, start=now, end=now + seconds)
 
     def record(self, *, limit: int = 1_000_000) -> Recorder:
-        """Start recording every datagram (peer names from `peer(..., name=)`)."""
-        return Recorder(self.net, names=self.names, limit=limit)
+        """Start recording every datagram (peer names from `peer(..., name=)` or `names`), and
+        the SCTP-layer events of peers created from now on."""
+        self._recorder = Recorder(self.net, names=self.names, limit=limit)
+        return self._recorder
 
     def _actors(self) -> list[Actor]:
         return [self.net, self._peers_actor, _Tickers(self.tickers), *self.actors]

@@ -10,6 +10,9 @@ dropped). Saved as:
   `"lost"` (true when no copy arrived) and `"drop"` (the reason, or null). A datagram gives one
   `"direction": "out"` record per message at its send time (`"peer"` = the sender) and, per
   copy that arrives, one `"direction": "in"` record at its arrival time (`"peer"` = receiver).
+  The SCTP chunks (and DCEP messages) inside encrypted DTLS records are visible only to the
+  peers: a peer created with `trace=recorder.hook(name)` (`Simulation.peer` does it for peers
+  created after `Simulation.record()`) adds them as records with `"datagram": null`.
 * classic pcap (`save_pcap`): LINKTYPE_ETHERNET frames with synthesized IPv4 or IPv6 and UDP
   headers (correct lengths and checksums), captured at the sender (every datagram sent, lost or
   not) or, with `point="receiver"`, at the receiver (every copy that arrived). Hosts that are
@@ -21,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -78,8 +81,19 @@ class Recorder:
         self.limit = limit
         self.truncated = False
         self.datagrams: list[Datagram] = []
+        self.inner: list[tuple[TraceEvent, str]] = []  # (SCTP-layer event, peer name)
         self._by_number: dict[int, Datagram] = {}
         network.observers.append(self)
+
+    def hook(self, peer: str) -> Callable[[TraceEvent], None]:
+        """A `WebRTCPeerConnection(trace=...)` callback keeping the peer's SCTP-layer events
+        (wire events are recorded from the network already)."""
+
+        def on_event(ev: TraceEvent) -> None:
+            if ev.local is None and ev.remote is None and len(self.inner) < self.limit:
+                self.inner.append((ev, peer))
+
+        return on_event
 
     def close(self) -> None:
         """Stop recording (what was recorded stays)."""
@@ -153,6 +167,10 @@ class Recorder:
                 obj = json.loads(ev.to_json(peer))
                 obj.update(extra)
                 records.append((ev.time, d.number, i, obj))
+        for i, (ev, peer) in enumerate(self.inner):
+            obj = json.loads(ev.to_json(peer))
+            obj.update(datagram=None, src=None, dst=None, sent=None, lost=False, drop=None)
+            records.append((ev.time, 0, i, obj))
         records.sort(key=lambda r: (r[0], r[1], r[2]))
         return [r[3] for r in records]
 
