@@ -455,6 +455,7 @@ class Connection:
                 self._events.append(ApplicationData(plaintext))
                 return
         elif state in (State.CLOSED, State.FAILED, State.INIT):
+            self.stats.datagrams_ignored += 1
             return
         self.stats.datagrams_received += 1
         try:

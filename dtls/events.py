@@ -32,6 +32,7 @@ class Stats:
     """Counters kept by a Connection (mutable, read by the caller)."""
 
     datagrams_received: int = 0
+    datagrams_ignored: int = 0  # received before start() (client) or after the connection ended
     records_received: int = 0
     records_sent: int = 0
     malformed: int = 0  # undecodable records or datagram tails

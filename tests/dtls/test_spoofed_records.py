@@ -386,3 +386,16 @@ def test_flight4_reflection_rate_limited_during_handshake() -> None:
     assert sent == 2  # at 1 s and 2 s after flight 4 went out
     assert server.stats.resends_suppressed == 38
     _finish(client, server, flight4)
+
+
+def test_datagrams_outside_the_connection_are_counted() -> None:
+    client, server = _established()
+    client.close()
+    server.receive(client.datagrams_to_send()[0], 6.0)  # close_notify
+    assert server.state is State.CLOSED and client.state is State.CLOSED
+    for conn in (client, server):
+        conn.receive(TRUNCATED, 7.0)
+        assert conn.stats.datagrams_ignored == 1
+    idle, _ = make_pair()  # a client never started
+    idle.receive(TRUNCATED, 0.0)
+    assert idle.stats.datagrams_ignored == 1 and idle.state is State.INIT
