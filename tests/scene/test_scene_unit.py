@@ -365,3 +365,17 @@ def test_disabled_and_native_methods() -> None:
     peer.inbox.append((2, 0, RELIABLE, p.encode_remote_call(0x8000, (), path="N")))  # native id
     scene.poll()
     assert called == ["nat"] and scene.drop_counts == {Drop.RPC_REFUSED: 1}
+
+
+def test_unregistered_node_gets_a_new_cache_id_and_refuse_passes_through() -> None:
+    peer, scene, recorder = server_with(2)
+    assert scene.rpc("Main", "ping", 0.5) == Error.OK
+    assert peer.sent[0][3] == p.encode_simplify_path(scene.get_rpc_md5("Main"), 1, "Main")
+    scene.unregister_node("Main")
+    assert scene.rpc("Main", "ping", 0.5) == Error.ERR_INVALID_PARAMETER
+    scene.register_node("Main", recorder)
+    peer.sent.clear()
+    assert scene.rpc("Main", "ping", 0.5) == Error.OK
+    assert peer.sent[0][3] == p.encode_simplify_path(scene.get_rpc_md5("Main"), 2, "Main")
+    scene.refuse_new_connections = True
+    assert peer.is_refusing_new_connections() and scene.refuse_new_connections

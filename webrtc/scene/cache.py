@@ -73,6 +73,12 @@ class PathCache:
             node.confirmed[peer] = False
         return new
 
+    def forget(self, key: str) -> None:
+        """CACHE _remove_node_cache: the node left; its id is no longer ours to send."""
+        node = self._sent.pop(key, None)
+        if node is not None:
+            del self._by_id[node.cache_id]
+
     def is_confirmed(self, key: str, peer: int) -> bool:
         node = self._sent.get(key)
         return node is not None and node.confirmed.get(peer, False)

@@ -211,6 +211,18 @@ class SceneMultiplayer:
 
     auth_timeout = property(get_auth_timeout, set_auth_timeout)
 
+    def is_refusing_new_connections(self) -> bool:
+        return self._peer is not None and self._peer.is_refusing_new_connections()
+
+    def set_refuse_new_connections(self, refuse: bool) -> None:
+        """Passed to the multiplayer peer (SM set_refuse_new_connections)."""
+        if self._peer is None:
+            logger.error("No multiplayer peer is assigned. Unable to set 'refuse_new_connections'.")
+            return
+        self._peer.set_refuse_new_connections(refuse)
+
+    refuse_new_connections = property(is_refusing_new_connections, set_refuse_new_connections)
+
     def get_root_path(self) -> str:
         return str(self._root_path)
 
@@ -579,7 +591,10 @@ class SceneMultiplayer:
         self._nodes.setdefault(key, RPCNode()).add(name, function, config, native)
 
     def unregister_node(self, path: str) -> None:
-        self._nodes.pop(self._key(path), None)
+        """The node left the tree: forget its RPCs and the cache id we gave it."""
+        key = self._key(path)
+        self._nodes.pop(key, None)
+        self._cache.forget(key)
 
     def set_multiplayer_authority(self, path: str, authority: int) -> None:
         self._nodes.setdefault(self._key(path), RPCNode()).authority = authority
