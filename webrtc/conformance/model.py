@@ -60,7 +60,9 @@ class ScenarioFailed(Exception):
 @dataclass(frozen=True)
 class Scenario:
     """One RFC-cited check. `run(ctx)` returns the Outcome; `peers` limits the peer kinds it
-    applies to (None = all); `slow` marks the long ones (seconds of timers)."""
+    applies to (None = all); `slow` marks the long ones (seconds of timers); `level` is the
+    strength of the rule: "MUST", "SHOULD", or "practice" (what deployed stacks do where the
+    RFCs leave it open)."""
 
     id: str
     rfc: str  # "RFC 8832 §5.1"
@@ -70,6 +72,7 @@ class Scenario:
     run: Callable[[Context], Outcome]
     peers: frozenset[str] | None = None
     slow: bool = False
+    level: str = "MUST"
 
     def describe(self) -> dict[str, str]:
         return {
@@ -78,6 +81,7 @@ class Scenario:
             "sentence": self.sentence,
             "expects": self.expects,
             "decides": self.decides,
+            "level": self.level,
         }
 
 

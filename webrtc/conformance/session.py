@@ -82,8 +82,9 @@ def candidates_in(description: str) -> list[str]:
 
 
 def rewrite_candidates(description: str, address: Address | None) -> str:
-    """`description` with its candidates replaced by one host candidate at `address` (None:
-    no candidate at all, only end-of-candidates)."""
+    """`description` with its candidates replaced by one host candidate at `address` and
+    end-of-candidates (None: no candidate and no end-of-candidates, so the receiver must wait
+    for a peer-reflexive one; RFC 8838 §11 lets it fail an empty, ended check list)."""
     lines = [
         line
         for line in description.replace("\r\n", "\n").split("\n")
@@ -92,7 +93,7 @@ def rewrite_candidates(description: str, address: Address | None) -> str:
     if address is not None:
         host, port = address
         lines.append(f"a=candidate:9 1 udp {PROXY_CANDIDATE_PRIORITY} {host} {port} typ host")
-    lines.append("a=end-of-candidates")
+        lines.append("a=end-of-candidates")
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -157,11 +158,13 @@ class Session:
         give_peer_candidates: bool = True,
         edit_tester_description: Callable[[str], str] | None = None,
         wait_open: bool = True,
+        wait_connected: bool = True,
         timeout: float = 20.0,
     ) -> None:
         """Signal through the proxy, then wait until both are connected and every channel
         created here is open on both sides. `give_peer_candidates=False` gives the peer no
-        candidate of ours (it must learn us as peer-reflexive)."""
+        candidate of ours (it must learn us as peer-reflexive); `wait_connected=False` returns
+        once the descriptions are exchanged."""
         tester_channels, peer_channels = list(tester_channels), list(peer_channels)
         if offerer == "peer" and not peer_channels:
             peer_channels = [("offered", {})]  # an offer needs a channel for its m=application
@@ -188,6 +191,8 @@ class Session:
             self.answers["tester"] = answer
             self._set_tester_target()
             self.peer.set_answer(edit(rewrite_candidates(answer, for_peer)))
+        if not wait_connected:
+            return
         self.require(
             lambda: (
                 self.tester.connection_state() == "connected"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..model import Scenario
-from . import sctp_dcep
+from . import dtls_ice, sctp_dcep, sdp_checks
 
 __all__ = ["CATALOG", "by_id"]
 
-CATALOG: list[Scenario] = [*sctp_dcep.CATALOG]
+CATALOG: list[Scenario] = [*sdp_checks.CATALOG, *sctp_dcep.CATALOG, *dtls_ice.CATALOG]
 
 
 def by_id(ids: list[str]) -> list[Scenario]:
