@@ -354,3 +354,14 @@ def test_testing_kit_records_draw_with_their_losses(lossy: Run) -> None:
     }
     assert lost == dropped and lost
     assert all(a.status is Status.DELIVERED for a in ladder.arrows if (a.src, a.sent) not in lost)
+
+
+def test_over_long_json_line_is_skipped(tmp_path: Any) -> None:
+    from webrtc.ladder import load_trace_json
+
+    ok = TraceEvent(0.0, "out", "STUN", "Binding request", "STUN Binding request", 20, {})
+    path = tmp_path / "t.jsonl"
+    huge = json.dumps({"time": 0, "peer": "A", "summary": "x" * 300_000})
+    path.write_text(huge + "\n" + ok.to_json("A") + "\n" + huge, encoding="utf-8")
+    ladder = load_trace_json(path)
+    assert ladder.skipped == 2 and len(ladder.arrows) == 1

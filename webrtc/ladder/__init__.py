@@ -8,6 +8,7 @@ Command line: `python -m webrtc demo --ladder out.html`,
 `python -m webrtc ladder capture.pcapng --keylog keys.log -o out.html`.
 """
 
+from .capture import load_capture
 from .html import render_html, write_file
 from .model import (
     Arrow,
@@ -34,6 +35,7 @@ __all__ = [
     "StateChange",
     "Status",
     "build_ladder",
+    "load_capture",
     "load_trace_json",
     "parse_trace_records",
     "render_html",

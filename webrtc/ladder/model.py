@@ -185,7 +185,8 @@ def layer_of(ev: TraceEvent) -> Layer:
         return Layer.OTHER
 
 
-def _clip(text: str, limit: int) -> str:
+def clip_text(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -516,8 +517,8 @@ def _arrow(
         received,
         layer_of(ev),
         ev.kind,
-        _clip(label, LABEL_MAX),
-        _clip(_detail(ev, m.peer), DETAIL_MAX),
+        clip_text(label, LABEL_MAX),
+        clip_text(_detail(ev, m.peer), DETAIL_MAX),
         ev.size,
         status,
         rexmit,

@@ -15,7 +15,7 @@ each `sample()`. A change is stamped with the peer's clock at the sample that sa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +28,7 @@ from .model import Ladder, Observation, StateChange, build_ladder
 
 __all__ = ["MAX_EVENTS", "Recorder", "load_trace_json", "parse_trace_records"]
 
-MAX_EVENTS = 1_000_000  # observations kept by a Recorder or read from a file
+MAX_EVENTS = 200_000  # observations and state changes kept by a Recorder or read from a file
 MAX_LINE = 1 << 16  # characters of one JSON line
 Clock = Callable[[], float]
 
@@ -221,9 +221,24 @@ def _record(rec: Any) -> Observation | StateChange:
     return Observation(peer, ev, bool(rec.get("captured", False)))
 
 
+def _bounded_lines(fh: IO[str]) -> Iterator[str]:
+    """The lines of `fh`, a line longer than `MAX_LINE` given cut (and so rejected) without
+    reading all of it into memory."""
+    while True:
+        line = fh.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            while True:  # skip the rest of the over-long line
+                rest = fh.readline(MAX_LINE)
+                if not rest or rest.endswith("\n"):
+                    break
+        yield line
+
+
 def load_trace_json(path: str | Path, **options: Any) -> Ladder:
     """The ladder of a `--trace-json` file (JSON lines; state records of layer "STATE")."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        obs, states, bad = parse_trace_records(fh)
+        obs, states, bad = parse_trace_records(_bounded_lines(fh))
     options.setdefault("title", Path(path).name)
     return build_ladder(obs, states, skipped=bad, **options)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
-from .model import Arrow, Band, Ladder, Layer, Note, Status
+from .model import Arrow, Band, Ladder, Layer, Note, Status, clip_text
 
 __all__ = ["COLOURS", "clean", "render_svg"]
 
@@ -245,7 +245,7 @@ def _note(out: list[str], n: Note, y: float, xs: dict[str, int]) -> None:
     x = xs.get(n.lifeline, 0)
     value = n.value.removeprefix("STATE_").removeprefix("GATHERING_STATE_")
     value = value.removeprefix("SIGNALING_STATE_")
-    text = f"{n.machine}: {value}"
+    text = clip_text(f"{n.machine}: {value}", 64)  # a channel label may be 64 KiB long
     w = 7 * len(text) + 12
     machine = re.sub("[^a-z]", "", n.machine.split(" ")[0].lower()) or "state"
     out.append(
