@@ -365,3 +365,19 @@ def test_over_long_json_line_is_skipped(tmp_path: Any) -> None:
     path.write_text(huge + "\n" + ok.to_json("A") + "\n" + huge, encoding="utf-8")
     ladder = load_trace_json(path)
     assert ladder.skipped == 2 and len(ladder.arrows) == 1
+
+
+def test_network_duplicate_is_drawn_once_more_as_a_copy() -> None:
+    a, b = ("10.0.0.1", 1), ("10.0.0.2", 2)
+    ev = TraceEvent(0.0, "out", "STUN", "Binding request", "STUN Binding request x", 20, {}, a, b)
+    got = TraceEvent(0.01, "in", "STUN", "Binding request", "STUN Binding request x", 20, {}, b, a)
+    again = TraceEvent(
+        0.03, "in", "STUN", "Binding request", "STUN Binding request x", 20, {}, b, a
+    )
+    ladder = build_ladder([Observation("A", ev), Observation("B", got), Observation("B", again)])
+    first, copy = ladder.arrows
+    assert (first.status, first.received) == (Status.DELIVERED, 0.01)
+    assert (copy.status, copy.sent, copy.received) == (Status.SEEN, None, 0.03)
+    assert copy.label.startswith("copy: ") and not copy.retransmission
+    root = ET.fromstring(render_svg(ladder))
+    assert len(groups(root, "msg")) == 2

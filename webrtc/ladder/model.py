@@ -486,8 +486,9 @@ def build_ladder(
             placed.append((ev.time, m.order, arrow))
         elif m.src not in lines.traced or m.src == m.peer:
             placed.append((ev.time, m.order, _arrow(m, None, ev.time, Status.SEEN, False)))
-        elif -1 - m.order in matches:  # received, no matching send (a network duplicate)
-            placed.append((ev.time, m.order, _arrow(m, ev.time, ev.time, Status.DELIVERED, True)))
+        elif -1 - m.order in matches:  # received with no send left to match: a duplicate
+            dup = _arrow(m, None, ev.time, Status.SEEN, False, "copy: ")
+            placed.append((ev.time, m.order, dup))
     base = len(obs)
     for i, sc in enumerate(states):
         if sc.peer not in lines.order:
@@ -504,10 +505,15 @@ def build_ladder(
 
 
 def _arrow(
-    m: _Msg, sent: float | None, received: float | None, status: Status, rexmit: bool
+    m: _Msg,
+    sent: float | None,
+    received: float | None,
+    status: Status,
+    rexmit: bool,
+    prefix: str = "",
 ) -> Arrow:
     ev = m.ev
-    label = _label(ev)
+    label = prefix + _label(ev)
     if m.via and ev.layer != "TURN":
         label = f"[{m.via}] {label}"
     return Arrow(
