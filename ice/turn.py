@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from enum import Enum
 
@@ -226,6 +226,10 @@ class TurnClient:
         self._next_channel = MIN_CHANNEL
         self._refresh_at: float | None = None
         self._expires_at: float | None = None
+        # Datagrams from the server dropped unread: `malformed_channel_data`, `unknown_channel`,
+        # `bad_fingerprint`, `ignored_indications`, `requests_ignored`, `unmatched_responses`,
+        # `unauthenticated_responses` (RFC 8489 §9.2.5: discarded as if never received).
+        self.stats: Counter[str] = Counter()
 
     # -- public verbs ---------------------------------------------------------------------------
 
@@ -310,10 +314,13 @@ class TurnClient:
             try:
                 number, payload = decode_channel_data(data)
             except StunError:
+                self.stats["malformed_channel_data"] += 1
                 return True
             peer = self._channel_peers.get(number)
             if peer is not None:
                 self._events.append(DataReceived(payload, peer))
+            else:
+                self.stats["unknown_channel"] += 1
             return True
         if first > 3:
             return False
@@ -322,6 +329,7 @@ class TurnClient:
         except StunError:
             return False
         if Attr.FINGERPRINT in msg.attributes and not msg.check_fingerprint():
+            self.stats["bad_fingerprint"] += 1
             return True  # RFC 8489 §7.3: a wrong FINGERPRINT means "not STUN"; dropped here
         if msg.method is Method.BINDING:
             # Never a TURN transaction: the caller's own (a STUN server that is also the TURN
@@ -333,11 +341,18 @@ class TurnClient:
                 content = msg.get_bytes(Attr.DATA)
                 if peer is not None and content is not None:
                     self._events.append(DataReceived(content, peer))
+                    return True
+            self.stats["ignored_indications"] += 1
             return True
         if msg.message_class is Class.REQUEST:
+            self.stats["requests_ignored"] += 1
             return True
         pending = self._pending.get(msg.transaction_id)
-        if pending is None or not self._authentic(msg, pending):
+        if pending is None:
+            self.stats["unmatched_responses"] += 1
+            return True
+        if not self._authentic(msg, pending):
+            self.stats["unauthenticated_responses"] += 1
             return True
         pending.tx.handle_response(msg)
         del self._pending[msg.transaction_id]

@@ -510,9 +510,37 @@ def test_unauthenticated_error_to_authenticated_request_is_discarded(code: int) 
     forged = Message(Method.REFRESH, Class.ERROR, tid, {Attr.ERROR_CODE: (code, "forged")})
     assert client.receive(forged.encode(), 540.01)
     assert client.state is TurnState.ALLOCATED and events(client) == []
+    assert client.stats["unauthenticated_responses"] == 1
     client.handle_timeout(client.next_timeout() or 541.0)  # the request is retransmitted
     (again,) = client.datagrams_to_send()
     for reply in server.handle(again):
         assert client.receive(reply, 541.0)
     assert client.state is TurnState.ALLOCATED and events(client) == []
     assert client.next_timeout() == pytest.approx(1081.0, abs=1.0)
+
+
+def test_dropped_server_datagrams_are_counted() -> None:
+    client, _server = allocated()
+    events(client)
+    client.bind_channel(PEER, 1.0)
+    client.datagrams_to_send()
+    assert client.receive(b"\x40\x00\x00\x09short", 1.0)
+    assert client.receive(encode_channel_data(0x4FFF, b"x"), 1.0)
+    no_data = Message(Method.DATA, Class.INDICATION, bytes(12), {Attr.XOR_PEER_ADDRESS: PEER})
+    assert client.receive(no_data.encode(), 1.0)
+    request = Message(Method.REFRESH, Class.REQUEST, bytes(12), {Attr.LIFETIME: 0})
+    assert client.receive(request.encode(), 1.0)
+    stray = Message(Method.REFRESH, Class.SUCCESS, b"S" * 12, {Attr.LIFETIME: 600})
+    assert client.receive(stray.encode(), 1.0)
+    bad_fp = bytearray(stray.encode())
+    bad_fp[-1] ^= 1
+    assert client.receive(bytes(bad_fp), 1.0)
+    assert dict(client.stats) == {
+        "malformed_channel_data": 1,
+        "unknown_channel": 1,
+        "ignored_indications": 1,
+        "requests_ignored": 1,
+        "unmatched_responses": 1,
+        "bad_fingerprint": 1,
+    }
+    assert client.state is TurnState.ALLOCATED and events(client) == []
