@@ -26,6 +26,7 @@ class RunOptions:
     seed: int = 1
     host: str = "127.0.0.1"  # our tester's and the proxy's A side address
     proxy_lifetime: float = 300.0
+    connect_timeout: float = 20.0  # how long a connection may take to come up
 
 
 class Context:
@@ -57,7 +58,7 @@ class Context:
         except Exception:
             peer.close()
             raise
-        s = Session(peer, tester, proxy)
+        s = Session(peer, tester, proxy, connect_timeout=self.options.connect_timeout)
         self.sessions.append(s)
         return s
 

@@ -152,7 +152,7 @@ def render_html(
         f"<h1>{_e(title)}</h1>",
         "<p>Each row is an RFC-cited scenario; each column a stack under test. Click a failure "
         "for its evidence.</p>",
-        "<table class='m'><tr><th>scenario</th><th>RFC</th>",
+        "<table class='m'><tr><th>scenario</th><th>RFC</th><th>level</th>",
         *(f"<th>{_e(p)}</th>" for p in peers),
         "</tr>",
     ]
@@ -161,7 +161,7 @@ def render_html(
         sid = s.get("id", "")
         out.append(
             f"<tr><td title='{_e(s.get('expects', ''))}'>{_e(sid)}</td>"
-            f"<td class='rfc'>{_e(s.get('rfc', ''))}</td>"
+            f"<td class='rfc'>{_e(s.get('rfc', ''))}</td><td>{_e(s.get('level', ''))}</td>"
         )
         for k, peer in enumerate(peers):
             r = index.get((sid, peer))
@@ -179,9 +179,13 @@ def render_html(
                 details.append(_evidence(anchor, s, r))
         out.append("</tr>")
     out.append("</table>")
-    legend = ", ".join(f"{_e(s.get('id', ''))}: {_e(s.get('expects', ''))}" for s in described)
     out.append(f"<h2>Failures</h2>{''.join(details) or '<p>none</p>'}")
-    out.append(f"<h2>Scenarios</h2><p style='font-size:12px'>{legend}</p>")
+    out.append("<h2>Scenarios</h2><table class='m'><tr><th>scenario</th><th>RFC</th>")
+    out.append("<th>the rule</th><th>a conforming peer</th><th>how it decides</th></tr>")
+    for s in described:
+        cells = (s.get(k, "") for k in ("id", "rfc", "sentence", "expects", "decides"))
+        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
     out.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(out)
 

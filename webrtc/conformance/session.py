@@ -107,6 +107,7 @@ class Session:
     offers: dict[str, str] = field(default_factory=dict)  # "tester"/"peer" -> SDP as created
     answers: dict[str, str] = field(default_factory=dict)
     t0: float = field(default_factory=time.monotonic)
+    connect_timeout: float = 20.0  # connect()'s default bound
 
     # -- driving ----------------------------------------------------------------------------------
 
@@ -159,12 +160,13 @@ class Session:
         edit_tester_description: Callable[[str], str] | None = None,
         wait_open: bool = True,
         wait_connected: bool = True,
-        timeout: float = 20.0,
+        timeout: float | None = None,
     ) -> None:
         """Signal through the proxy, then wait until both are connected and every channel
         created here is open on both sides. `give_peer_candidates=False` gives the peer no
         candidate of ours (it must learn us as peer-reflexive); `wait_connected=False` returns
         once the descriptions are exchanged."""
+        timeout = self.connect_timeout if timeout is None else timeout
         tester_channels, peer_channels = list(tester_channels), list(peer_channels)
         if offerer == "peer" and not peer_channels:
             peer_channels = [("offered", {})]  # an offer needs a channel for its m=application

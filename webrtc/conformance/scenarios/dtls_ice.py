@@ -152,11 +152,13 @@ def fragmentation_576(ctx: Context) -> Outcome:
 def _heartbeat_record(s: Session, marker: bytes) -> bytes | None:
     """An SCTP HEARTBEAT to the peer, encrypted by our DTLS connection (not sent)."""
     assoc, conn = s.tester.sctp, s.tester.dtls
-    tag = getattr(assoc, "_peer_vtag", 0)
+    writer = getattr(assoc, "writer", None)  # the packet writer holds the peer's tag
+    tag = getattr(writer, "tag", 0)
     if not tag or conn is None:
         return None
     chunk = sc.HeartbeatChunk([(int(sc.ParamType.HEARTBEAT_INFO), marker)]).encode()
-    packet = sc.encode_packet(assoc.local_port, assoc.remote_port, tag, [chunk])
+    zero = bool(getattr(writer, "zero_checksum", False))  # RFC 9653 once both advertised it
+    packet = sc.encode_packet(assoc.local_port, assoc.remote_port, tag, [chunk], zero_checksum=zero)
     conn.send(packet)
     out = conn.datagrams_to_send()
     return out[-1] if out else None
