@@ -131,6 +131,16 @@ def test_partition_for_a_time_span() -> None:
     assert not net.partitioned("10.0.0.1", "10.0.0.2", 2.0)
 
 
+def test_one_way_partition() -> None:
+    net = _net(Impairment(delay=0.0))
+    net.partition("10.0.0.1", "10.0.0.2", start=0.0, end=1.0, one_way=True)
+    net.send(b"a->b", A, B, 0.5)
+    net.send(b"b->a", B, A, 0.5)
+    net.send(b"a->b later", A, B, 1.0)
+    net.deliver_due(2.0)
+    assert net.recv_all(B) == [(b"a->b later", A)] and net.recv_all(A) == [(b"b->a", B)]
+
+
 def test_per_direction_links() -> None:
     net = _net(Impairment(delay=0.01))
     net.set_link("10.0.0.1", "10.0.0.2", Impairment(loss=1.0))

@@ -204,7 +204,8 @@ class Network:
         self._queue: list[tuple[float, int, int, Address, Address, bytes]] = []
         self._seq = itertools.count()
         self._inboxes: dict[Address, list[tuple[bytes, Address]]] = {}
-        self._partitions: dict[frozenset[str], list[tuple[float, float]]] = {}
+        # (src host, dst host) -> spans of time in which that direction is cut
+        self._partitions: dict[tuple[str, str], list[tuple[float, float]]] = {}
         self._rebind: dict[Address, Address] = {}
         self._nat_in: dict[Address, Address] = {}  # external -> internal
         self._nat_dead: set[Address] = set()
@@ -243,16 +244,28 @@ class Network:
     def is_bound(self, addr: Address) -> bool:
         return addr in self._inboxes
 
-    def partition(self, a: str, b: str, *, start: float = -_INF, end: float = _INF) -> None:
-        """Drop datagrams sent between hosts `a` and `b` (both ways) at times in [start, end)."""
-        self._partitions.setdefault(frozenset((a, b)), []).append((start, end))
+    def partition(
+        self,
+        a: str,
+        b: str,
+        *,
+        start: float = -_INF,
+        end: float = _INF,
+        one_way: bool = False,
+    ) -> None:
+        """Drop datagrams sent between hosts `a` and `b` at times in [start, end): both ways,
+        or with `one_way` only from `a` to `b`."""
+        for key in [(a, b)] if one_way else [(a, b), (b, a)]:
+            self._partitions.setdefault(key, []).append((start, end))
 
     def heal(self, a: str, b: str) -> None:
-        """End every partition between `a` and `b`."""
-        self._partitions.pop(frozenset((a, b)), None)
+        """End every partition between `a` and `b` (both directions)."""
+        self._partitions.pop((a, b), None)
+        self._partitions.pop((b, a), None)
 
-    def partitioned(self, a: str, b: str, now: float) -> bool:
-        spans = self._partitions.get(frozenset((a, b)))
+    def partitioned(self, src: str, dst: str, now: float) -> bool:
+        """Whether datagrams from host `src` to host `dst` are cut at `now`."""
+        spans = self._partitions.get((src, dst))
         return spans is not None and any(s <= now < e for s, e in spans)
 
     def rebind(self, old: Address, new: Address) -> None:

@@ -445,10 +445,11 @@ class Simulation:
         self.add(server)
         return server
 
-    def partition(self, host_a: str, host_b: str, seconds: float) -> None:
-        """Cut `host_a` from `host_b` (both ways) from now for `seconds` virtual seconds."""
+    def partition(self, host_a: str, host_b: str, seconds: float, *, one_way: bool = False) -> None:
+        """Cut `host_a` from `host_b` (both ways, or with `one_way` only a -> b) from now for
+        `seconds` virtual seconds."""
         now = self.clock.now
-        self.net.partition(host_a, host_b, start=now, end=now + seconds)
+        self.net.partition(host_a, host_b, start=now, end=now + seconds, one_way=one_way)
 
     def record(self, *, limit: int = 1_000_000) -> Recorder:
         """Start recording every datagram (peer names from `peer(..., name=)` or `names`), and
