@@ -85,3 +85,36 @@ def test_stun_server_answers_binding_requests() -> None:
     # answered (the mapped address equals the host one here, so no srflx candidate: RFC 8445
     # §5.1.3 drops redundant candidates)
     assert server.requests >= 1
+
+
+@pytest.mark.parametrize("keep_old", [False, True])
+def test_nat_rebinding_mid_session(keep_old: bool) -> None:
+    sim = Simulation(Impairment(delay=0.01), seed=6)
+    c = sim.connect()
+    a, b = c.channel("data")
+    new = sim.nat_rebind(c.a, keep_old=keep_old)
+    assert new == ("10.0.0.1", bound_address(c.a)[1] + 20000)
+    got: list[bytes] = []
+
+    def echo_arrived() -> bool:
+        while a.get_available_packet_count():
+            got.append(a.get_packet())
+        return bool(got)
+
+    assert b.put_packet(b"after the rebinding") == Error.OK
+    assert sim.run(echo_arrived, max_time=60.0)
+    assert got == [b"after the rebinding"]
+    agent = c.b._agent
+    assert agent is not None and agent.selected_pair is not None
+    if not keep_old:  # the old mapping is gone: b has moved to the new one
+        assert agent.selected_pair.remote.port == new[1]
+    theirs: list[bytes] = []
+
+    def arrived_at_b() -> bool:
+        while b.get_available_packet_count():
+            theirs.append(b.get_packet())
+        return bool(theirs)
+
+    assert a.put_packet(b"from the new address") == Error.OK
+    assert sim.run(arrived_at_b, max_time=60.0)
+    assert theirs == [b"from the new address"]

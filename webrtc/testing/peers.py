@@ -457,6 +457,19 @@ class Simulation:
         self._recorder = Recorder(self.net, names=self.names, limit=limit)
         return self._recorder
 
+    def nat_rebind(
+        self, pc: WebRTCPeerConnection, new: Address | None = None, *, keep_old: bool = False
+    ) -> Address:
+        """The NAT in front of `pc` maps its socket to `new` (default: port + 20000) from now
+        on; the old mapping expires unless `keep_old` (a source change). Returns `new`."""
+        old = bound_address(pc)
+        new = new if new is not None else (old[0], (old[1] + 20000) % 65536 or 1)
+        if keep_old:
+            self.net.source_change(old, new)
+        else:
+            self.net.nat_rebind(old, new)
+        return new
+
     def _actors(self) -> list[Actor]:
         return [self.net, self._peers_actor, _Tickers(self.tickers), *self.actors]
 
