@@ -12,17 +12,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from typing import Any
 
 from ..bench import netns
 from .context import RunOptions
 from .model import Result, Verdict
-from .peers.base import PeerAdapter
+from .peers.base import PeerAdapter, PeerUnavailable
 from .report import write_html, write_json
 from .runner import run_catalog
 from .scenarios import CATALOG, by_id
 
-__all__ = ["main", "make_peer_factory"]
+__all__ = ["PeerFactory", "main"]
 
 PEER_KINDS = ("self", "aiortc", "chromium", "libdatachannel", "lobby")
 ISOLATED = ("aiortc", "chromium", "libdatachannel")  # they gather every interface
@@ -38,24 +38,39 @@ def namespace_host() -> str:
     return "127.0.0.1"
 
 
-def make_peer_factory(kind: str, args: argparse.Namespace) -> Callable[[], PeerAdapter]:
-    """A function that starts one fresh peer of `kind` (raises PeerUnavailable if it cannot)."""
-    counter = iter(range(1_000_000))
-    if kind == "self":
-        from .peers.stack import StackPeer
+class PeerFactory:
+    """Starts one fresh peer of a kind per call; `close()` ends what the peers shared (the
+    browser of the chromium kind)."""
 
-        return lambda: StackPeer(host=args.host, seed=args.seed * 7919 + next(counter))
-    if kind == "aiortc":
-        from .peers.aiortc_peer import AiortcPeer
+    def __init__(self, kind: str, args: argparse.Namespace) -> None:
+        self.kind = kind
+        self.args = args
+        self._count = 0
+        self._browser: Any = None
 
-        host = namespace_host()
-        return lambda: AiortcPeer(host)
-    from .peers.base import PeerUnavailable
+    def __call__(self) -> PeerAdapter:
+        self._count += 1
+        a = self.args
+        if self.kind == "self":
+            from .peers.stack import StackPeer
 
-    def unavailable() -> PeerAdapter:
-        raise PeerUnavailable(f"the {kind} adapter is not built yet")
+            return StackPeer(host=a.host, seed=a.seed * 7919 + self._count)
+        if self.kind == "aiortc":
+            from .peers.aiortc_peer import AiortcPeer
 
-    return unavailable
+            return AiortcPeer(namespace_host())
+        if self.kind == "chromium":
+            from .peers.chromium_peer import ChromiumBrowser, ChromiumPeer
+
+            if self._browser is None:
+                self._browser = ChromiumBrowser()
+            return ChromiumPeer(self._browser, namespace_host())
+        raise PeerUnavailable(f"the {self.kind} adapter is not built yet")
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no scenario matches {args.scenario}", file=sys.stderr)
         return 2
     options = RunOptions(messages=args.messages, seed=args.seed, host=args.host)
-    results = run_catalog(scenarios, args.peer, make_peer_factory(args.peer, args), options)
+    factory = PeerFactory(args.peer, args)
+    try:
+        results = run_catalog(scenarios, args.peer, factory, options)
+    finally:
+        factory.close()
     if args.json:
         write_json(results, args.json, scenarios)
     if args.report:

@@ -108,6 +108,7 @@ class Session:
     answers: dict[str, str] = field(default_factory=dict)
     t0: float = field(default_factory=time.monotonic)
     connect_timeout: float = 20.0  # connect()'s default bound
+    _pending_channels: tuple[Any, ...] = ((), (), "tester", False, 20.0)
 
     # -- driving ----------------------------------------------------------------------------------
 
@@ -193,8 +194,14 @@ class Session:
             self.answers["tester"] = answer
             self._set_tester_target()
             self.peer.set_answer(edit(rewrite_candidates(answer, for_peer)))
-        if not wait_connected:
-            return
+        self._pending_channels = (tester_channels, peer_channels, offerer, wait_open, timeout)
+        if wait_connected:
+            self.connect_rest()
+
+    def connect_rest(self) -> None:
+        """The second half of `connect()` (after `wait_connected=False`): wait until connected,
+        create the peer's channels (when we offered), wait until they are open."""
+        tester_channels, peer_channels, offerer, wait_open, timeout = self._pending_channels
         self.require(
             lambda: (
                 self.tester.connection_state() == "connected"

@@ -161,6 +161,8 @@ class AiortcPeer:
     # -- state ------------------------------------------------------------------------------------
 
     def connection_state(self) -> str:
+        if not self._thread.is_alive():
+            return "closed"
         return self._sync(lambda: str(self._pc.connectionState))
 
     def channels(self) -> list[ChannelView]:
