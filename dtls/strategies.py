@@ -26,6 +26,7 @@ from .messages import (
     HandshakeType,
     HelloVerifyRequest,
     ServerHello,
+    encode_extensions,
     encode_fragment,
     encode_message,
 )
@@ -164,7 +165,11 @@ def mutated_client_hellos(draw: st.DrawFn) -> bytes:
     raw = bytearray(hello.encode())
     kind = draw(st.sampled_from(("truncated", "session-id", "suites", "trailing", "dup-ext")))
     if kind == "truncated":
-        return bytes(raw[: draw(st.integers(0, len(raw) - 1))])
+        # any cut but the one right before the (optional) extensions block, which would leave a
+        # valid ClientHello without extensions
+        optional = len(raw) - len(encode_extensions(hello.extensions))
+        cut = draw(st.integers(0, len(raw) - 1).filter(lambda n: n != optional))
+        return bytes(raw[:cut])
     if kind == "session-id":  # RFC 5246 §7.4.1.2: at most 32 bytes
         return bytes(raw[:34]) + bytes([draw(st.integers(33, 255))]) + bytes(raw[35:])
     if kind == "suites":  # no cipher suites at all (minimum 2 bytes)
