@@ -38,7 +38,7 @@ def test_one_input(data: bytes) -> None:
     # stateful: feed the bytes (with our tag and a valid checksum) to a fresh association
     _a, b = _established_pair()
     body = data[12:] if len(data) >= 12 else data
-    tag = b._local_vtag if not data or data[0] & 1 else 0
+    tag = b.handshake.local_tag if not data or data[0] & 1 else 0
     pkt = chunks.encode_packet(5000, 5000, tag, body)
     b.receive(pkt, 0.03)
     b.receive(data, 0.03)

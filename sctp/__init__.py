@@ -17,7 +17,8 @@ Not implemented: association restart (§5.2.4 actions A/C), Max.Burst (§6.1 D),
 ECN, AUTH (RFC 4895), I-DATA (RFC 8260), SSN/TSN reset and add-streams requests (denied).
 """
 
-from .association import Association, AssociationStats, ChannelState, PlpmtudState, State
+from .association import Association, State
+from .channels import ChannelConfig, ChannelState
 from .chunks import decode_packet, encode_packet
 from .dcep import DataChannelAck, DataChannelOpen, decode_dcep
 from .errors import (
@@ -38,6 +39,8 @@ from .events import (
     MessageReceived,
     PathMtuChanged,
 )
+from .plpmtud import PlpmtudState
+from .stats import AssociationStats
 
 __all__ = [
     "Association",
@@ -45,6 +48,7 @@ __all__ = [
     "AssociationEstablished",
     "AssociationStats",
     "ChannelClosed",
+    "ChannelConfig",
     "ChannelError",
     "ChannelNotOpen",
     "ChannelOpened",

@@ -277,6 +277,21 @@ class AbortChunk:
         causes = [encode_tlv(*c) for c in self.causes]
         return encode_tlv_chunk(self.chunk_type, FLAG_T if self.t_bit else 0, b"", causes)
 
+    def describe(self) -> str:
+        """The reason this ABORT gives, for AssociationClosed.error."""
+        if not self.causes:
+            return "peer aborted the association"
+        names = []
+        for code, value in self.causes:
+            try:
+                name = CauseCode(code).name.lower().replace("_", " ")
+            except ValueError:
+                name = f"cause {code}"
+            if code in (CauseCode.PROTOCOL_VIOLATION, CauseCode.USER_INITIATED_ABORT) and value:
+                name += ": " + value.decode("utf-8", "replace")
+            names.append(name)
+        return "peer aborted the association (" + "; ".join(names) + ")"
+
 
 @dataclass(slots=True)
 class ErrorChunk:

@@ -340,18 +340,18 @@ def test_oversized_message_from_peer_is_bounded() -> None:
 
     def watch() -> bool:
         nonlocal peak
-        peak = max(peak, assoc._rx_bytes)
+        peak = max(peak, assoc.receive_buffer_used)
         return victim.get_connection_state() == CS.STATE_FAILED
 
     # Observed: the victim buffers fragments up to its hard receive limit, then aborts ("receive
     # buffer exhausted", ~10 virtual minutes of window probes) rather than at max-message-size.
     assert w.run(watch, max_time=900)
-    assert 0 < peak <= assoc._hard_rx_limit(), peak
+    assert 0 < peak <= assoc.receive_buffer_limit, peak
     while remote.get_available_packet_count():
         assert len(remote.get_packet()) <= 262144
     assert assoc.stats.messages_received == 0
     assert remote.get_ready_state() == ChannelState.STATE_CLOSED
-    assert assoc._rx_bytes == 0 and not assoc._frags  # released
+    assert assoc.receive_buffer_used == 0 and not assoc.rx.frags  # released
     ar.healthy_still_works()
 
 
@@ -440,7 +440,7 @@ def test_peer_that_never_acks() -> None:
     sender, silent = ar.victim.a, ar.victim.b
     never_acknowledge(silent)
     assoc = _sctp_of(sender)
-    assoc._max_send_buffer = 1 << 20  # the bound itself; the default is 64 MiB
+    assoc.max_send_buffer = 1 << 20  # the bound itself; the default is 64 MiB
     chunk = bytes(60_000)
     results = [ch.put_packet(chunk) for _ in range(40)]
     assert Error.ERR_BUSY in results, results
@@ -452,5 +452,5 @@ def test_peer_that_never_acks() -> None:
     assert sender.create_data_channel("late") is None
     assert sender.create_offer() == Error.FAILED
     assert sender.poll() == Error.OK
-    assert assoc._queued_bytes == 0 or assoc.state is sctp.State.CLOSED
+    assert assoc.send_buffer_used == 0 or assoc.state is sctp.State.CLOSED
     ar.healthy_still_works()

@@ -9,6 +9,7 @@ import pytest
 import sctp
 from sctp import chunks as c
 from sctp import dcep
+from sctp.tx import Sender
 from tests.netsim import Impairment, Link, VirtualClock
 
 from .util import Peer, connect, links, make_pair, run
@@ -29,12 +30,12 @@ def deliver(src: Peer, dst: Peer, now: float) -> list[bytes]:
 
 
 def data_packet(dst: Peer, *chunk_bytes: bytes, vtag: int | None = None) -> bytes:
-    tag = dst.assoc._local_vtag if vtag is None else vtag
+    tag = dst.assoc.handshake.local_tag if vtag is None else vtag
     return c.encode_packet(5000, 5000, tag, b"".join(chunk_bytes))
 
 
 def next_peer_tsn(dst: Peer) -> int:
-    return (dst.assoc._rx_cum + 1) & 0xFFFFFFFF
+    return (dst.assoc.rx.cum + 1) & 0xFFFFFFFF
 
 
 # ---------------------------------------------------------------- handshake
@@ -45,8 +46,8 @@ def test_one_sided_connect() -> None:
     clock = VirtualClock()
     connect(a, b, clock, both=False)
     assert a.assoc.state is sctp.State.ESTABLISHED and b.assoc.state is sctp.State.ESTABLISHED
-    assert a.assoc._peer_vtag == b.assoc._local_vtag
-    assert b.assoc._peer_vtag == a.assoc._local_vtag
+    assert a.assoc.writer.tag == b.assoc.handshake.local_tag
+    assert b.assoc.writer.tag == a.assoc.handshake.local_tag
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.002, 0.005, 0.007, 0.01, 0.012, 0.03])
@@ -63,8 +64,8 @@ def test_init_collision(offset: float) -> None:
             b.assoc.connect(now)
 
     assert run(a, b, clock, lambda: a.established and b.established and started[0], on_step=step)
-    assert a.assoc._peer_vtag == b.assoc._local_vtag
-    assert b.assoc._peer_vtag == a.assoc._local_vtag
+    assert a.assoc.writer.tag == b.assoc.handshake.local_tag
+    assert b.assoc.writer.tag == a.assoc.handshake.local_tag
     # exactly one AssociationEstablished each
     for p in (a, b):
         assert sum(isinstance(e, sctp.AssociationEstablished) for e in p.events) == 1
@@ -107,7 +108,7 @@ def test_handshake_under_loss(seed: int) -> None:
     assert run(
         a, b, clock, lambda: a.established and b.established, link_ab=lab, link_ba=lba, max_time=900
     )
-    assert a.assoc._peer_vtag == b.assoc._local_vtag
+    assert a.assoc.writer.tag == b.assoc.handshake.local_tag
 
 
 def test_handshake_gives_up() -> None:
@@ -221,7 +222,7 @@ def test_wrong_tag_bad_crc_truncated_are_dropped_and_counted() -> None:
     pkt = c.decode_packet(good, allow_zero_checksum=True)
     body = b"".join(ch.encode() for ch in pkt.chunks)
     # wrong verification tag (RFC 9260 §8.5)
-    b.assoc.receive(data_packet(b, body, vtag=b.assoc._local_vtag ^ 1), clock.now)
+    b.assoc.receive(data_packet(b, body, vtag=b.assoc.handshake.local_tag ^ 1), clock.now)
     assert b.assoc.stats.bad_vtag == 1
     # bad CRC
     bad = bytearray(data_packet(b, body))
@@ -236,7 +237,7 @@ def test_wrong_tag_bad_crc_truncated_are_dropped_and_counted() -> None:
     b.assoc.receive(data_packet(b, c.InitChunk(5, 1, 1, 1, 1).encode()), clock.now)
     assert b.assoc.stats.bad_vtag == 2
     # ports that do not match the association
-    b.assoc.receive(c.encode_packet(5001, 5000, b.assoc._local_vtag, body), clock.now)
+    b.assoc.receive(c.encode_packet(5001, 5000, b.assoc.handshake.local_tag, body), clock.now)
     assert b.assoc.stats.malformed == 3
     b.drain()
     assert b.messages.get(sid) is None
@@ -252,11 +253,11 @@ def test_abort_tag_rules() -> None:
     _a, b, clock = established_pair()
     # T bit set but our own tag -> not accepted
     b.assoc.receive(
-        data_packet(b, c.AbortChunk(True).encode(), vtag=b.assoc._local_vtag), clock.now
+        data_packet(b, c.AbortChunk(True).encode(), vtag=b.assoc.handshake.local_tag), clock.now
     )
     assert b.assoc.state is sctp.State.ESTABLISHED
     # T bit set with the peer's tag -> accepted (RFC 9260 §8.5.1 B)
-    b.assoc.receive(data_packet(b, c.AbortChunk(True).encode(), vtag=b.assoc._peer_vtag), clock.now)
+    b.assoc.receive(data_packet(b, c.AbortChunk(True).encode(), vtag=b.assoc.writer.tag), clock.now)
     b.drain()
     assert b.assoc.state is sctp.State.CLOSED and b.assoc_closed is not None
 
@@ -267,7 +268,7 @@ def _checksums(pkts: list[bytes]) -> list[int]:
 
 def test_zero_checksum_negotiated() -> None:
     a, b, clock = established_pair()
-    assert a.assoc._zero_checksum_tx and b.assoc._zero_checksum_tx
+    assert a.assoc.writer.zero_checksum and b.assoc.writer.zero_checksum
     sid = a.assoc.open_channel("z")
     pkts = a.assoc.datagrams_to_send()
     assert pkts and _checksums(pkts) == [0] * len(pkts)
@@ -290,7 +291,7 @@ def test_zero_checksum_not_negotiated(za: bool, zb: bool) -> None:
     b = Peer(sctp.Association(is_client=False, rng=random.Random(2), zero_checksum=zb))
     clock = VirtualClock()
     connect(a, b, clock)
-    assert not a.assoc._zero_checksum_tx and not b.assoc._zero_checksum_tx
+    assert not a.assoc.writer.zero_checksum and not b.assoc.writer.zero_checksum
     sid = a.assoc.open_channel("z")
     pkts = a.assoc.datagrams_to_send()
     assert all(c.verify_checksum(p) for p in pkts)
@@ -517,8 +518,8 @@ def test_ssn_wraps() -> None:
     a, b, clock = established_pair()
     sid = a.assoc.open_channel("w", negotiated_id=6)
     b.assoc.open_channel("w", negotiated_id=6)
-    a.assoc._out_ssn[sid] = 65533
-    b.assoc._in_ssn[sid] = 65533
+    a.assoc.tx.out_ssn[sid] = 65533
+    b.assoc.rx.in_ssn[sid] = 65533
     msgs = [bytes([i]) * (i + 1) for i in range(8)]
     for m in msgs:
         a.assoc.send(sid, m)
@@ -556,7 +557,7 @@ def test_tsn_wraps_around() -> None:
         link_ba=lba,
     )
     assert sorted(b.messages[sa]) == sorted(msgs) and a.messages[sb] == msgs
-    assert a.assoc._next_tsn > (1 << 32) + (1 << 32) - 1  # really wrapped
+    assert a.assoc.tx.next_tsn > (1 << 32) + (1 << 32) - 1  # really wrapped
 
 
 # ---------------------------------------------------------------- close, shutdown, abort
@@ -665,7 +666,7 @@ def test_data_far_beyond_window_dropped() -> None:
             data_packet(b, c.DataChunk(2, far, sid, 0, 53, bytes(1000)).encode()), clock.now
         )
     assert b.assoc.stats.data_chunks_dropped == 49
-    assert b.assoc._rx_bytes == 0 and not b.assoc._rx_above
+    assert b.assoc.rx.held == 0 and not b.assoc.rx.above
     a.assoc.send(sid, b"ok")
     assert run(a, b, clock, lambda: b.messages.get(sid) == [b"ok"])
 
@@ -680,7 +681,7 @@ def test_unacknowledged_fragment_flood_aborts_not_unbounded() -> None:
         # fragments that never complete, each on its own stream (no message can finish)
         chunk = c.DataChunk(c.FLAG_BEGIN, next_peer_tsn(b), i, 0, 53, bytes(1100)).encode()
         b.assoc.receive(data_packet(b, chunk), clock.now)
-        assert b.assoc._rx_bytes <= b.assoc._hard_rx_limit()
+        assert b.assoc.rx.held <= b.assoc.rx.hard_limit()
     b.drain()
     assert b.assoc_closed is not None and b.assoc.stats.aborts_sent == 1
 
@@ -697,7 +698,7 @@ def test_receive_window_respected_when_app_does_not_drain() -> None:
 
     run_pair(a.assoc, b.assoc, clock=clock, until=lambda: False, max_time=5.0)
     # b's application never drained: what b holds stays near its window
-    assert b.assoc._event_bytes + b.assoc._rx_bytes <= 20000 + 3000
+    assert b.assoc.rx.event_bytes + b.assoc.rx.held <= 20000 + 3000
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 50, max_time=200)
 
 
@@ -748,23 +749,23 @@ _hostile_chunk = st.one_of(
 def _relative(chunk: c.Chunk, a: Peer, b: Peer) -> c.Chunk:
     """Make TSN-like fields relative to the real association state so they matter."""
     if isinstance(chunk, c.SackChunk):
-        chunk.cumulative_tsn = (a.assoc._cum_acked + chunk.cumulative_tsn) & 0xFFFFFFFF
+        chunk.cumulative_tsn = (a.assoc.tx.cum_acked + chunk.cumulative_tsn) & 0xFFFFFFFF
     elif isinstance(chunk, c.ForwardTsnChunk):
-        chunk.new_cumulative_tsn = (a.assoc._rx_cum + chunk.new_cumulative_tsn) & 0xFFFFFFFF
+        chunk.new_cumulative_tsn = (a.assoc.rx.cum + chunk.new_cumulative_tsn) & 0xFFFFFFFF
     elif isinstance(chunk, c.DataChunk):
-        chunk.tsn = (a.assoc._rx_cum + chunk.tsn) & 0xFFFFFFFF
+        chunk.tsn = (a.assoc.rx.cum + chunk.tsn) & 0xFFFFFFFF
     elif isinstance(chunk, c.ReconfigChunk):
         p = chunk.params[0]
         if isinstance(p, c.OutgoingSsnResetRequest):
             chunk.params[0] = c.OutgoingSsnResetRequest(
-                (a.assoc._peer_reconfig_seq + p.request_seq) & 0xFFFFFFFF,
+                (a.assoc.reset.peer_seq + p.request_seq) & 0xFFFFFFFF,
                 0,
-                (a.assoc._rx_cum + p.last_tsn) & 0xFFFFFFFF,
+                (a.assoc.rx.cum + p.last_tsn) & 0xFFFFFFFF,
                 p.streams,
             )
         elif isinstance(p, c.ReconfigResponse):
             chunk.params[0] = c.ReconfigResponse(
-                (a.assoc._reconfig_seq + p.response_seq) & 0xFFFFFFFF, p.result
+                (a.assoc.reset.seq + p.response_seq) & 0xFFFFFFFF, p.result
             )
     return chunk
 
@@ -783,16 +784,16 @@ def test_hostile_well_formed_chunks_never_break_invariants(packets: list[list[c.
     for pkt in packets:
         now += 0.05
         body = b"".join(_relative(ch, a, b).encode() for ch in pkt)
-        a.assoc.receive(c.encode_packet(5000, 5000, a.assoc._local_vtag, body), now)
+        a.assoc.receive(c.encode_packet(5000, 5000, a.assoc.handshake.local_tag, body), now)
         a.assoc.datagrams_to_send()
         a.assoc.handle_timeout(now + 2)
         a.assoc.datagrams_to_send()
         a.drain()
         A = a.assoc
-        assert A._flight >= 0 and A._rx_bytes >= 0 and A._event_bytes >= 0
-        assert A._queued_bytes >= 0
-        assert all(ch.buffered >= 0 and ch.queued >= 0 for ch in A._channels.values())
-        assert A._sent_head <= len(A._sent)
+        assert A.tx.flight >= 0 and A.rx.held >= 0 and A.rx.event_bytes >= 0
+        assert A.send_buffer_used >= 0
+        assert all(ch.buffered >= 0 and ch.queued >= 0 for ch in A.channels.by_id.values())
+        assert A.tx.sent_head <= len(A.tx.sent)
 
 
 def test_user_data_before_ack_counts_as_ack() -> None:
@@ -819,7 +820,7 @@ def test_forward_tsn_receiver_skips_and_delivers() -> None:
     _a, b, clock = established_pair()
     sid = 8
     b.assoc.open_channel("pr", negotiated_id=sid)
-    t0 = b.assoc._rx_cum
+    t0 = b.assoc.rx.cum
     now = clock.now
 
     def data(k: int, ssn: int, payload: bytes, flags: int = 3) -> bytes:
@@ -836,18 +837,18 @@ def test_forward_tsn_receiver_skips_and_delivers() -> None:
     b.assoc.receive(data_packet(b, fwd.encode()), now)
     b.drain()
     assert b.messages[sid] == [b"m0", b"m2"]
-    assert b.assoc._rx_cum == t0 + 4  # +3 and +4 were already there
+    assert b.assoc.rx.cum == t0 + 4  # +3 and +4 were already there
     # abandon the unfinished message 3 as well: its head fragment is dropped
     fwd = c.ForwardTsnChunk((t0 + 5) & 0xFFFFFFFF, [(sid, 3)])
     b.assoc.receive(data_packet(b, fwd.encode()), now)
-    assert b.assoc._rx_bytes == 0 and not b.assoc._frags
+    assert b.assoc.rx.held == 0 and not b.assoc.rx.frags
     b.assoc.receive(data_packet(b, data(6, 4, b"m4")), now)
     b.drain()
     assert b.messages[sid] == [b"m0", b"m2", b"m4"]
     assert b.assoc.stats.forward_tsn_received == 2
     # an old FORWARD TSN changes nothing
     b.assoc.receive(data_packet(b, c.ForwardTsnChunk(t0 & 0xFFFFFFFF, []).encode()), now)
-    assert b.assoc._rx_cum == t0 + 6
+    assert b.assoc.rx.cum == t0 + 6
 
 
 def test_incoming_stream_reset_in_progress_and_sequence_numbers() -> None:
@@ -855,8 +856,8 @@ def test_incoming_stream_reset_in_progress_and_sequence_numbers() -> None:
     _a, b, clock = established_pair()
     sid = 10
     b.assoc.open_channel("r", negotiated_id=sid)
-    t0 = b.assoc._rx_cum
-    seq = b.assoc._peer_reconfig_seq
+    t0 = b.assoc.rx.cum
+    seq = b.assoc.reset.peer_seq
     now = clock.now
     req = c.OutgoingSsnResetRequest(seq, 0, (t0 + 1) & 0xFFFFFFFF, (sid,))
     b.assoc.receive(data_packet(b, c.ReconfigChunk([req]).encode()), now)
@@ -896,7 +897,7 @@ def test_idle_heartbeat_keeps_association_and_detects_dead_peer() -> None:
     start = clock.now
     assert run(a, b, clock, lambda: clock.now > start + 200, max_time=300)
     assert a.assoc_closed is None and b.assoc_closed is None
-    assert a.assoc._error_count == 0 and a.assoc._srtt is not None  # heartbeats answered
+    assert a.assoc.errors.count == 0 and a.assoc.rto.srtt is not None  # heartbeats answered
     lab, lba = links()
     lba.down = True
     lab.down = True
@@ -920,7 +921,7 @@ def test_protocol_violations_are_aborted() -> None:
     assert b.assoc_closed is not None
     # SACK for a TSN never sent (RFC 9260 §6.2.1)
     a, b, clock = established_pair()
-    bogus = (a.assoc._next_tsn + 5) & 0xFFFFFFFF
+    bogus = (a.assoc.tx.next_tsn + 5) & 0xFFFFFFFF
     a.assoc.receive(data_packet(a, c.SackChunk(bogus, 1000).encode()), clock.now)
     assert _abort_causes(a) == [c.CauseCode.PROTOCOL_VIOLATION]
 
@@ -941,14 +942,14 @@ def test_invalid_stream_identifier_reported() -> None:
     b = Peer(sctp.Association(is_client=False, rng=random.Random(2)))
     clock = VirtualClock()
     connect(a, b, clock)
-    b.assoc._inbound_streams = 16  # as if we had offered only 16 inbound streams
+    b.assoc.rx.inbound_streams = 16  # as if we had offered only 16 inbound streams
     chunk_tsn = next_peer_tsn(b)
     chunk = c.DataChunk(3, chunk_tsn, 20, 0, 53, b"x").encode()
     b.assoc.receive(data_packet(b, chunk), clock.now)
     chunks = _ctrl_chunks(b)
     errors = [ch for ch in chunks if isinstance(ch, c.ErrorChunk)]
     assert errors and errors[0].causes[0][0] == c.CauseCode.INVALID_STREAM_IDENTIFIER
-    assert b.assoc._rx_cum & 0xFFFFFFFF == chunk_tsn  # acknowledged anyway (RFC 9260 §6.5)
+    assert b.assoc.rx.cum & 0xFFFFFFFF == chunk_tsn  # acknowledged anyway (RFC 9260 §6.5)
     assert b.assoc.stats.invalid_stream == 1 and b.assoc.state is sctp.State.ESTABLISHED
 
 
@@ -963,11 +964,11 @@ def test_init_amplification_is_bounded() -> None:
 
 def test_sparse_tsn_flood_is_bounded() -> None:
     """Out-of-order TSNs tracked above the cumulative TSN are capped (cheap SACKs, bounded set)."""
-    from sctp.association import MAX_OUT_OF_ORDER
+    from sctp.rx import MAX_OUT_OF_ORDER
 
     _a, b, clock = established_pair()
     b.assoc.open_channel("f", negotiated_id=0)
-    base = b.assoc._rx_cum
+    base = b.assoc.rx.cum
     k = 2
     while k < 2 * MAX_OUT_OF_ORDER + 200:
         chunks = b"".join(
@@ -977,7 +978,7 @@ def test_sparse_tsn_flood_is_bounded() -> None:
         k += 100
         b.assoc.receive(data_packet(b, chunks), clock.now)
         b.assoc.datagrams_to_send()
-    assert len(b.assoc._rx_above) <= MAX_OUT_OF_ORDER
+    assert len(b.assoc.rx.above) <= MAX_OUT_OF_ORDER
     assert b.assoc.stats.data_chunks_dropped > 0
     assert b.assoc.state is sctp.State.ESTABLISHED
 
@@ -1010,28 +1011,30 @@ def test_congestion_window_rules() -> None:
     """RFC 9260 §7.2.1-§7.2.3: initial cwnd, slow-start growth, collapse on T3-rtx."""
     a, b, clock = established_pair()
     mtu = 1200
-    assert a.assoc._cwnd == min(4 * mtu, max(2 * mtu, 4380))
+    assert a.assoc.tx.cwnd == min(4 * mtu, max(2 * mtu, 4380))
     sid = a.assoc.open_channel("c", negotiated_id=0)
     b.assoc.open_channel("c", negotiated_id=0)
     for _ in range(200):
         a.assoc.send(sid, bytes(1100))
     lab, lba = links(Impairment(delay=0.01))
-    before = a.assoc._cwnd
+    before = a.assoc.tx.cwnd
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) >= 100, link_ab=lab, link_ba=lba)
-    assert a.assoc._cwnd > before  # slow start grew the window
+    assert a.assoc.tx.cwnd > before  # slow start grew the window
     at_t3: list[int] = []
-    orig_t3 = a.assoc._on_t3
 
-    def spy(now: float) -> None:
-        at_t3.append(a.assoc._cwnd)
-        orig_t3(now)
+    class Spy(Sender):
+        __slots__ = ()
 
-    a.assoc._on_t3 = spy  # type: ignore[method-assign]
+        def on_t3_expiry(self, now: float) -> None:
+            at_t3.append(self.cwnd)
+            super().on_t3_expiry(now)
+
+    a.assoc.tx.__class__ = Spy
     lab.down = True
-    rto = a.assoc._rto
+    rto = a.assoc.rto.value
     assert run(a, b, clock, lambda: a.assoc.stats.t3_expirations == 1, link_ab=lab, link_ba=lba)
-    assert a.assoc._cwnd == mtu
-    assert a.assoc._ssthresh == max(at_t3[0] // 2, 4 * mtu)
-    assert a.assoc._rto == min(2 * rto, 60.0)
+    assert a.assoc.tx.cwnd == mtu
+    assert a.assoc.tx.ssthresh == max(at_t3[0] // 2, 4 * mtu)
+    assert a.assoc.rto.value == min(2 * rto, 60.0)
     lab.down = False
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 200, link_ab=lab, link_ba=lba)

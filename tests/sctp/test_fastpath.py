@@ -1,7 +1,8 @@
 """The per-message fast paths of the association behave exactly like the general paths.
 
 * receive: every packet is also fed to a shadow copy of the receiver whose fast parser is
-  disabled (so it decodes chunk objects and runs _process_chunks); both must produce the same
+  (Receiver.on_packet) is disabled, so it decodes chunk objects and runs the chunk dispatch
+  table; both must produce the same
   events, the same packets byte for byte and the same counters;
 * the scheduler (heapreplace, the inlined push in send()) against a model of the plain
   weighted-fair-queueing algorithm (RFC 8831 §6.4);
@@ -25,7 +26,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sctp
-from sctp.association import SEND_MESSAGE_OVERHEAD, _OutMessage, _Scheduler
+from sctp.timers import Rto
+from sctp.tx import SEND_MESSAGE_OVERHEAD, OutMessage, Scheduler
 
 
 def _established(seed: int, **kwargs: object) -> tuple[sctp.Association, sctp.Association]:
@@ -51,7 +53,7 @@ class Shadowed:
 
     def __post_init__(self) -> None:
         self.shadow = copy.deepcopy(self.real)
-        self.shadow._receive_fast = lambda packet, now: False  # type: ignore[method-assign]
+        self.shadow.fast_receive = lambda packet, now: False
 
     def receive(self, packet: bytes, now: float) -> None:
         self.real.receive(packet, now)
@@ -229,7 +231,7 @@ class _ModelScheduler:
     """The weighted fair queueing algorithm as first written (pop + push per message)."""
 
     def __init__(self) -> None:
-        self.queues: dict[int, deque[_OutMessage]] = {}
+        self.queues: dict[int, deque[OutMessage]] = {}
         self.heap: list[tuple[float, int, int]] = []
         self.active: set[int] = set()
         self.passed: dict[int, float] = {}
@@ -237,7 +239,7 @@ class _ModelScheduler:
         self.vtime = 0.0
         self.seq = 0
 
-    def push(self, msg: _OutMessage, weight: int, front: bool) -> None:
+    def push(self, msg: OutMessage, weight: int, front: bool) -> None:
         sid = msg.stream_id
         q = self.queues.setdefault(sid, deque())
         if front:
@@ -250,7 +252,7 @@ class _ModelScheduler:
             self.seq += 1
             heapq.heappush(self.heap, (max(self.passed.get(sid, 0.0), self.vtime), self.seq, sid))
 
-    def next(self) -> _OutMessage | None:
+    def next(self) -> OutMessage | None:
         while self.heap:
             start, _, sid = heapq.heappop(self.heap)
             q = self.queues.get(sid)
@@ -270,7 +272,7 @@ class _ModelScheduler:
             return msg
         return None
 
-    def drop_stream(self, sid: int) -> list[_OutMessage]:
+    def drop_stream(self, sid: int) -> list[OutMessage]:
         q = self.queues.pop(sid, None)
         self.active.discard(sid)
         return list(q) if q else []
@@ -291,12 +293,12 @@ _op = st.one_of(
 
 @given(st.lists(_op, max_size=80))
 def test_scheduler_order_matches_the_model(ops: list[tuple[object, ...]]) -> None:
-    sched, model = _Scheduler(), _ModelScheduler()
+    sched, model = Scheduler(), _ModelScheduler()
     for op in ops:
         if op[0] == "push":
             _, sid, size, weight, front = op
             assert isinstance(sid, int) and isinstance(size, int) and isinstance(weight, int)
-            msg = _OutMessage(sid, 53, bytes(size), False, None, None, True)
+            msg = OutMessage.make(sid, 53, bytes(size), False, None, None, True)
             sched.push(msg, weight, front=bool(front))
             model.push(msg, weight, bool(front))
         elif op[0] == "next":
@@ -321,9 +323,9 @@ def test_send_queues_like_the_model_scheduler() -> None:
         sid, prio = (fast, 1024) if i % 3 == 2 else (bulk, 256)
         data = bytes([i]) * (100 + 37 * i)
         a.send(sid, data)
-        model.push(_OutMessage(sid, 53, data, False, None, None, True), prio, False)
+        model.push(OutMessage.make(sid, 53, data, False, None, None, True), prio, False)
     sent: list[bytes] = []
-    sched = a._sched
+    sched = a.tx.sched
     while (msg := sched.next()) is not None:
         sched.current = None
         sent.append(msg.data)
@@ -442,31 +444,33 @@ def test_rtt_sample_from_the_timed_chunk_when_the_cumulative_ack_covers_it() -> 
     pkts = a.datagrams_to_send()
     for i in range(3):
         a.send(sid, b"more %d" % i)
-    a._now = 1.0
+    a.tx.now = 1.0
     pkts = [*pkts, *a.datagrams_to_send()]
-    assert a._rtt_chunk is not None and a._rtt_chunk.tsn == a._cum_acked + 1
+    assert a.tx.rtt_chunk is not None and a.tx.rtt_chunk.tsn == a.tx.cum_acked + 1
     samples: list[float] = []
-    orig = a._rtt_sample
 
-    def record(r: float) -> None:
-        samples.append(r)
-        orig(r)
+    class Recording(Rto):
+        __slots__ = ()
 
-    a._rtt_sample = record  # type: ignore[method-assign]
+        def sample(self, r: float) -> None:
+            samples.append(r)
+            super().sample(r)
+
+    a.rto.__class__ = Recording
     for p in pkts:
         b.receive(p, 1.25)
     b.handle_timeout(2.0)  # SACK.Delay
     for p in b.datagrams_to_send():
         a.receive(p, 1.5)
-    assert samples == [1.5] and a._rtt_chunk is None and a._srtt == 1.5
+    assert samples == [1.5] and a.tx.rtt_chunk is None and a.rto.srtt == 1.5
     # a SACK not covering the timed chunk takes no sample
     a.send(sid, b"next")
-    a._now = 3.0
+    a.tx.now = 3.0
     timed = a.datagrams_to_send()
     received = a.stats.packets_received
     a.receive(_plain_sack(b), 3.5)
     assert a.stats.packets_received == received + 1 and a.stats.bad_checksum == 0
-    assert samples == [1.5] and a._rtt_chunk is not None
+    assert samples == [1.5] and a.tx.rtt_chunk is not None
     for p in timed:
         b.receive(p, 3.6)
     b.handle_timeout(4.0)
@@ -477,7 +481,8 @@ def test_rtt_sample_from_the_timed_chunk_when_the_cumulative_ack_covers_it() -> 
 
 def _plain_sack(b: sctp.Association) -> bytes:
     """A duplicate of b's last SACK (cumulative TSN unchanged), as a packet to a."""
-    return b._hdr + b"\x00\x00\x00\x00" + b._sack_chunk()
+    header = struct.pack("!HHI", b.local_port, b.remote_port, b.writer.tag)
+    return header + b"\x00\x00\x00\x00" + b.rx.sack_chunk()
 
 
 # ---------------------------------------------------------------------------- random packets
@@ -521,8 +526,8 @@ def _build(
     b: sctp.Association, a: sctp.Association, items: list[tuple[Any, ...]], tail: bytes
 ) -> bytes:
     body = b""
-    next_tsn = b._rx_cum + 1  # as the packet's earlier chunks would advance it
-    next_ssn = dict(b._in_ssn)
+    next_tsn = b.rx.cum + 1  # as the packet's earlier chunks would advance it
+    next_ssn = dict(b.rx.in_ssn)
     for it in items:
         if it[0] == 0:
             _, flags, dtsn, sid, dssn, ppid, size, err = it
@@ -537,7 +542,7 @@ def _build(
             chunk += bytes(size)
         else:
             _, dcum, a_rwnd, gaps, dups, err = it
-            cum = (a._cum_acked + dcum) & 0xFFFFFFFF
+            cum = (a.tx.cum_acked + dcum) & 0xFFFFFFFF
             chunk = struct.pack("!BBHIIHH", 3, 0, 0, cum, a_rwnd, len(gaps), len(dups))
             for g in gaps:
                 chunk += struct.pack("!HH", *g)
@@ -546,7 +551,7 @@ def _build(
             length = len(chunk) + (err if abs(err) <= 2 else 0)
             chunk = chunk[:2] + struct.pack("!H", length & 0xFFFF) + chunk[4:]
         body += chunk + bytes(-len(chunk) & 3)
-    return struct.pack("!HHI", 5000, 5000, b._local_vtag) + b"\x00\x00\x00\x00" + body + tail
+    return struct.pack("!HHI", 5000, 5000, b.handshake.local_tag) + bytes(4) + body + tail
 
 
 _packet = st.tuples(
@@ -586,7 +591,7 @@ def test_inline_path_honours_the_receive_window() -> None:
     msg = (0, 3, 0, 2, 0, 53, 700, 0)  # the next whole message on stream 2, 700 bytes
     b.receive(_build(b.real, a, [msg] * 5, b""), 0.0)
     assert b.real.stats.data_chunks_dropped == 3  # 2 x 700 fit in 2000, the rest do not
-    assert b.real._rx_cum == b.shadow._rx_cum
+    assert b.real.rx.cum == b.shadow.rx.cum
     sack = b.datagrams_to_send()
     assert len(sack) == 1
     assert [len(e.data) for e in b.drain() if isinstance(e, sctp.MessageReceived)] == [700] * 2
@@ -597,25 +602,30 @@ def test_inline_path_honours_the_receive_window() -> None:
 
 def _general_drain(x: sctp.Association) -> list[bytes]:
     """datagrams_to_send() without its nothing-to-send shortcut."""
-    x._flush(x._now)
-    x._sack_burst = False
-    out = x._outbox
-    x._outbox = []
+    x.flush(x.tx.now)
+    x.rx.sack_burst = False
+    out = x.writer.take()
     x.stats.packets_sent += len(out)
     return out
 
 
 _DRAIN_STATE = (
-    "_sack_due",
-    "_sack_immediate",
-    "_sack_at",
-    "_sack_burst",
-    "_cwnd_full",
-    "_cwnd",
-    "_flight",
-    "_t3_at",
-    "_last_data_sent",
+    "rx.sack_due",
+    "rx.sack_immediate",
+    "timers.sack",
+    "rx.sack_burst",
+    "tx.cwnd_full",
+    "tx.cwnd",
+    "tx.flight",
+    "timers.t3",
+    "tx.last_data_sent",
 )
+
+
+def _get(x: object, path: str) -> object:
+    for name in path.split("."):
+        x = getattr(x, name)
+    return x
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -636,7 +646,7 @@ def test_idle_drain_shortcut_matches_the_general_drain(seed: int) -> None:
         want = _general_drain(twin)
         assert got == want
         for name in _DRAIN_STATE:
-            assert getattr(x, name) == getattr(twin, name), name
+            assert _get(x, name) == _get(twin, name), name
         empty += not got
         return got
 

@@ -240,7 +240,7 @@ def test_aiortc_interop_with_loss() -> None:
         assert got == sent_ours
         assert h.messages(their_sid) == sent_theirs
         assert set(pr_got) <= {b"pr%d" % i * 100 for i in range(80)}
-        await h.pump(lambda: not h.ours._sched and not h.ours._outstanding(), timeout=30)
+        await h.pump(lambda: not h.ours.tx.sched and not h.ours.tx.outstanding(), timeout=30)
         abandoned = h.ours.stats.abandoned_messages
         # aiortc skipped the abandoned messages and delivered every other one
         assert 80 - abandoned <= len(pr_got) <= 80

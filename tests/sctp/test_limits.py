@@ -13,7 +13,8 @@ import pytest
 
 import sctp
 from sctp import chunks as c
-from sctp.association import RECEIVE_MIN_CHARGE, SEND_MESSAGE_OVERHEAD
+from sctp.rx import RECEIVE_MIN_CHARGE
+from sctp.tx import SEND_MESSAGE_OVERHEAD
 from tests.netsim import VirtualClock, run_pair
 from tests.sctp.util import Peer, connect, make_pair
 

@@ -55,10 +55,10 @@ def test_max_packet_size_before_establishment() -> None:
     a.assoc.set_max_packet_size(1163)
     b.assoc.set_max_packet_size(1163)
     # RFC 9260 §7.2.1: initial cwnd = min(4*MTU, max(2*MTU, 4380))
-    assert a.assoc._cwnd == min(4 * 1163, max(2 * 1163, 4380))
+    assert a.assoc.tx.cwnd == min(4 * 1163, max(2 * 1163, 4380))
     small = make_pair()[0]
     small.assoc.set_max_packet_size(600)
-    assert small.assoc._cwnd == 2400
+    assert small.assoc.tx.cwnd == 2400
     clock = VirtualClock()
     lab, lba = RecordingLink(), RecordingLink()
     connect(a, b, clock, link_ab=lab, link_ba=lba)
@@ -135,7 +135,7 @@ def test_sack_fits_a_small_packet() -> None:
     a, b, clock, sid = channel_pair(max_packet_size=256)
     for i in range(300):
         a.assoc.send(sid, bytes([i & 0xFF]) * 100)
-    a.assoc._cwnd = 1 << 24  # let everything out at once
+    a.assoc.tx.cwnd = 1 << 24  # let everything out at once
     pkts = a.assoc.datagrams_to_send()
     assert len(pkts) > 120
     for i, p in enumerate(pkts):
@@ -190,7 +190,7 @@ def _lossy_transfer(seed: int, budget: float, **kwargs: object) -> tuple[Peer, P
 def test_thirty_percent_loss_both_ways_finishes(seed: int) -> None:
     """Capped back-off: every seed finishes 70 kB within 60 s of virtual time."""
     a, _, _ = _lossy_transfer(seed, 60.0, **WEBRTC)
-    assert a.assoc._rto <= 3.0
+    assert a.assoc.rto.value <= 3.0
 
 
 @pytest.mark.parametrize("seed", range(0, 20, 4))
@@ -212,13 +212,13 @@ def test_backoff_is_capped_and_collapses_on_ack() -> None:
         lambda: a.assoc.stats.t3_expirations >= 6,
         link_ab=lab,
         link_ba=lba,
-        on_step=lambda now: rtos.append(a.assoc._rto),
+        on_step=lambda now: rtos.append(a.assoc.rto.value),
     )
-    assert max(rtos) == 3.0 and a.assoc._rto == 3.0  # RFC 9260 §6.3.3 E2 doubling, capped
+    assert max(rtos) == 3.0 and a.assoc.rto.value == 3.0  # RFC 9260 §6.3.3 E2 doubling, capped
     lab.down = False
     assert run(a, b, clock, lambda: bool(b.messages.get(sid)), link_ab=lab, link_ba=lba)
-    assert run(a, b, clock, lambda: not a.assoc._outstanding(), link_ab=lab, link_ba=lba)
-    assert a.assoc._rto == a.assoc._rto_base == 1.0
+    assert run(a, b, clock, lambda: not a.assoc.tx.outstanding(), link_ab=lab, link_ba=lba)
+    assert a.assoc.rto.value == a.assoc.rto.base == 1.0
 
 
 @pytest.mark.parametrize("kwargs", [{}, WEBRTC], ids=["rfc", "webrtc"])
@@ -230,15 +230,15 @@ def test_outage_of_25_seconds_is_survived(kwargs: dict[str, float]) -> None:
     for m in msgs[:20]:
         a.assoc.send(sid, m)
     msgs_left = msgs[20:]
-    rx_cum_at_outage = [b.assoc._rx_cum]
+    rx_cum_at_outage = [b.assoc.rx.cum]
     resumed: list[float] = []
 
     def step2(now: float) -> None:
         lab.down = lba.down = t0 + 0.05 <= now < t0 + 25.05
-        if now >= t0 + 25.05 and not resumed and b.assoc._rx_cum != rx_cum_at_outage[0]:
+        if now >= t0 + 25.05 and not resumed and b.assoc.rx.cum != rx_cum_at_outage[0]:
             resumed.append(now)
         if now < t0 + 0.05:
-            rx_cum_at_outage[0] = b.assoc._rx_cum
+            rx_cum_at_outage[0] = b.assoc.rx.cum
         if now >= t0 + 10.0 and msgs_left:  # queued during the outage
             for m in msgs_left:
                 a.assoc.send(sid, m)
@@ -320,12 +320,12 @@ def test_sack_every_second_packet_within_one_batch() -> None:
         if isinstance(ch, c.SackChunk)
     ]
     assert len(sacks) == 2  # after packets 2 and 4 (the tail is not delayed either)
-    assert sacks[-1].cumulative_tsn == (b.assoc._rx_cum & 0xFFFFFFFF)
+    assert sacks[-1].cumulative_tsn == (b.assoc.rx.cum & 0xFFFFFFFF)
     assert sacks[0].cumulative_tsn == (sacks[-1].cumulative_tsn - 2) & 0xFFFFFFFF
-    before = a.assoc._cwnd
+    before = a.assoc.tx.cwnd
     for p in out:
         a.assoc.receive(p, clock.now)
-    assert a.assoc._cwnd == before + 2 * 1200  # RFC 9260 §7.2.1: up to one MTU per SACK
+    assert a.assoc.tx.cwnd == before + 2 * 1200  # RFC 9260 §7.2.1: up to one MTU per SACK
 
 
 def test_slow_start_is_exponential_on_a_lan() -> None:
@@ -340,20 +340,20 @@ def test_slow_start_is_exponential_on_a_lan() -> None:
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == n, link_ab=lab, link_ba=lba)
     # one MTU of growth per RTT (one SACK per batch) would need > 80 RTTs
     assert clock.now - t0 < 0.025
-    assert a.assoc._cwnd > 200_000 and a.assoc.stats.retransmissions == 0
+    assert a.assoc.tx.cwnd > 200_000 and a.assoc.stats.retransmissions == 0
 
 
 def test_cwnd_does_not_grow_while_application_limited() -> None:
     """RFC 9260 §7.2.1: cwnd grows only while it is being fully utilized."""
     a, b, clock, sid = channel_pair()
     lab, lba = Link(Impairment(delay=0.01)), Link(Impairment(delay=0.01))
-    before = a.assoc._cwnd
+    before = a.assoc.tx.cwnd
     for i in range(50):
         a.assoc.send(sid, bytes([i]) * 100)
         assert run(
-            a, b, clock, lambda: not a.assoc._outstanding(), link_ab=lab, link_ba=lba, max_time=5
+            a, b, clock, lambda: not a.assoc.tx.outstanding(), link_ab=lab, link_ba=lba, max_time=5
         )
-    assert len(b.messages[sid]) == 50 and a.assoc._cwnd == before
+    assert len(b.messages[sid]) == 50 and a.assoc.tx.cwnd == before
 
 
 def test_fast_path_matches_generic_path() -> None:
@@ -364,7 +364,7 @@ def test_fast_path_matches_generic_path() -> None:
         a, b = make_pair(seed=5)
         if not fast:
             for p in (a, b):
-                p.assoc._receive_fast = lambda packet, now: False  # type: ignore[method-assign]
+                p.assoc.fast_receive = lambda packet, now: False
         clock = VirtualClock()
         lab, lba = RecordingLink(imp, seed=1), RecordingLink(imp, seed=2)
         connect(a, b, clock, link_ab=lab, link_ba=lba)
@@ -435,8 +435,8 @@ def test_incremental_gap_blocks_match_a_full_recount(seed: int) -> None:
     """The gap list kept between SACKs equals one computed from scratch (RFC 9260 §3.3.4)."""
     rng = random.Random(seed)
     _, b, clock, _ = channel_pair(max_packet_size=(256, 1200)[seed % 2])
-    base = b.assoc._rx_cum
-    limit = min(128, (b.assoc._chunk_budget - 16) // 4)
+    base = b.assoc.rx.cum
+    limit = min(128, (b.assoc.writer.chunk_budget - 16) // 4)
     order = list(range(1, 1200))
     for i in range(0, len(order) - 8, 8):  # local reordering plus some far-ahead TSNs
         window = order[i : i + 8]
@@ -446,13 +446,13 @@ def test_incremental_gap_blocks_match_a_full_recount(seed: int) -> None:
     for k, off in enumerate(order):
         tsn = (base + off) & 0xFFFFFFFF
         chunk = c.DataChunk(3, tsn, 0, 0, 53, b"x")
-        pkt = c.encode_packet(5000, 5000, b.assoc._local_vtag, chunk.encode())
+        pkt = c.encode_packet(5000, 5000, b.assoc.handshake.local_tag, chunk.encode())
         b.assoc.receive(pkt, clock.now)
         if k % rng.choice([1, 2, 3]) == 0:
-            sack = c.decode_packet(c.encode_packet(0, 0, 0, b.assoc._sack_chunk())).chunks[0]
+            sack = c.decode_packet(c.encode_packet(0, 0, 0, b.assoc.rx.sack_chunk())).chunks[0]
             assert isinstance(sack, c.SackChunk)
-            cum = b.assoc._rx_cum
-            assert sack.gaps == _reference_gaps(b.assoc._rx_above, cum, limit)
+            cum = b.assoc.rx.cum
+            assert sack.gaps == _reference_gaps(b.assoc.rx.above, cum, limit)
 
 
 def test_reordering_is_not_mistaken_for_loss() -> None:
@@ -469,8 +469,8 @@ def test_reordering_is_not_mistaken_for_loss() -> None:
     st = a.assoc.stats
     assert lab.dropped == lba.dropped == 0
     assert st.spurious_retransmits > 0 and st.t3_expirations == 0
-    assert 3 < a.assoc._dupthresh <= 16
-    assert a.assoc._cwnd > 50_000
+    assert 3 < a.assoc.tx.dupthresh <= 16
+    assert a.assoc.tx.cwnd > 50_000
     assert clock.now - t0 < 0.2  # ~0.9 s of virtual time without the undo
 
 
@@ -478,7 +478,7 @@ def test_spurious_fast_retransmit_is_undone() -> None:
     a, b, clock, sid = channel_pair()
     for i in range(12):
         a.assoc.send(sid, bytes([i]) * 1100)
-    a.assoc._cwnd = 20 * 1200
+    a.assoc.tx.cwnd = 20 * 1200
     pkts = a.assoc.datagrams_to_send()
     assert len(pkts) == 12
     # the first packet is "late": the others arrive, then SACKs with gaps come back
@@ -487,7 +487,7 @@ def test_spurious_fast_retransmit_is_undone() -> None:
     for p in b.assoc.datagrams_to_send():
         a.assoc.receive(p, clock.now)
     assert a.assoc.stats.fast_retransmits == 1
-    assert a.assoc._cwnd == max(20 * 1200 // 2, 4 * 1200)
+    assert a.assoc.tx.cwnd == max(20 * 1200 // 2, 4 * 1200)
     rtx = a.assoc.datagrams_to_send()
     b.assoc.receive(pkts[0], clock.now)  # the original turns up after all
     for p in rtx:
@@ -495,6 +495,6 @@ def test_spurious_fast_retransmit_is_undone() -> None:
     for p in b.assoc.datagrams_to_send():
         a.assoc.receive(p, clock.now)
     assert a.assoc.stats.spurious_retransmits == 1
-    assert a.assoc._cwnd >= 20 * 1200 and a.assoc._dupthresh == 4
+    assert a.assoc.tx.cwnd >= 20 * 1200 and a.assoc.tx.dupthresh == 4
     b.drain()
     assert len(b.messages[sid]) == 12

@@ -112,7 +112,7 @@ def test_loopback_finds_max_and_moves_1mib_in_few_packets() -> None:
         assert p.assoc.stats.plpmtud_probes_acked == 2
     probes = [p for p in lab.log if is_probe(p)]
     assert sorted(len(p) for p in probes) == [BASE & ~3, MAX]
-    assert a.assoc._flight == 0  # probes are not counted against cwnd (RFC 8899 §6.2)
+    assert a.assoc.tx.flight == 0  # probes are not counted against cwnd (RFC 8899 §6.2)
     n0 = len(lab.log)
     t1 = clock.now
     transfer(a, b, clock, lab, lba, [MIB])
@@ -257,7 +257,7 @@ def test_black_hole_with_large_fragments_cannot_complete() -> None:
     shrunk: list[float] = []
 
     def step(now: float) -> None:
-        if not shrunk and a.assoc._flight > 200_000:
+        if not shrunk and a.assoc.tx.flight > 200_000:
             lab.impairment.mtu = 4000
             shrunk.append(now)
 
@@ -307,7 +307,7 @@ def test_outage_is_not_a_black_hole() -> None:
     down: list[float] = []
 
     def step(now: float) -> None:
-        if not down and a.assoc._flight > 100_000:
+        if not down and a.assoc.tx.flight > 100_000:
             lab.down = lba.down = True
             down.append(now)
         elif down and now - down[0] > 10:
@@ -320,7 +320,7 @@ def test_outage_is_not_a_black_hole() -> None:
     assert a.assoc.stats.plpmtud_black_holes == 0
     assert a.assoc.plpmtu == MAX and mtu_events(a) == [MAX]
     # the confirmation ends with the PLPMTU-sized probe answered after the outage
-    assert run(a, b, clock, lambda: not a.assoc._pl_check, link_ab=lab, link_ba=lba)
+    assert run(a, b, clock, lambda: not a.assoc.pl.check, link_ab=lab, link_ba=lba)
     assert a.assoc.plpmtu == MAX and a.assoc.stats.plpmtud_black_holes == 0
 
 

@@ -115,7 +115,7 @@ def transfer(
             return False
         if reverse is not None and len(a.messages.get(reverse.sid, [])) < len(reverse.sent):
             return False
-        return not a.assoc._outstanding() and not a.assoc._sched
+        return not a.assoc.tx.outstanding() and not a.assoc.tx.sched
 
     assert run(a, b, clock, done, link_ab=lab, link_ba=lba, on_step=step, max_time=max_time)
     assert a.assoc.state is sctp.State.ESTABLISHED and b.assoc.state is sctp.State.ESTABLISHED
@@ -235,7 +235,7 @@ def test_fast_retransmit_without_timeout() -> None:
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 60, link_ab=lab, link_ba=lba)
     assert b.messages[sid] == [bytes([i]) * 1000 for i in range(60)]
     assert a.assoc.stats.fast_retransmits >= 1 and a.assoc.stats.t3_expirations == 0
-    assert a.assoc._cwnd >= 4 * 1200
+    assert a.assoc.tx.cwnd >= 4 * 1200
 
 
 def test_rto_estimate_follows_rtt() -> None:
@@ -248,9 +248,9 @@ def test_rto_estimate_follows_rtt() -> None:
     for _ in range(40):
         a.assoc.send(sid, bytes(500))
     assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == 40, link_ab=lab, link_ba=lba)
-    srtt = a.assoc._srtt
+    srtt = a.assoc.rto.srtt
     assert srtt is not None and 0.099 <= srtt <= 0.35  # RTT 100 ms plus delayed-SACK time
-    assert 0.1 <= a.assoc._rto <= 1.0
+    assert 0.1 <= a.assoc.rto.value <= 1.0
 
 
 def test_head_of_line_blocking_confined_to_one_stream() -> None:
