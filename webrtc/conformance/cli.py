@@ -20,7 +20,7 @@ from .model import Result, Verdict
 from .peers.base import PeerAdapter, PeerUnavailable
 from .report import write_html, write_json
 from .runner import run_catalog
-from .scenarios import CATALOG, by_id
+from .scenarios import CATALOG, LOBBY_DEFAULT, by_id
 
 __all__ = ["PeerFactory", "main"]
 
@@ -47,6 +47,7 @@ class PeerFactory:
         self.args = args
         self._count = 0
         self._browser: Any = None
+        self._lobby: Any = None
 
     def __call__(self) -> PeerAdapter:
         self._count += 1
@@ -65,9 +66,18 @@ class PeerFactory:
             if self._browser is None:
                 self._browser = ChromiumBrowser()
             return ChromiumPeer(self._browser, namespace_host())
+        if self.kind == "lobby":
+            from .peers.lobby import Lobby, LobbyPeer
+
+            if self._lobby is None:
+                self._lobby = Lobby(a.server, a.lobby, wait=a.lobby_timeout)
+            return LobbyPeer(self._lobby, a.host)
         raise PeerUnavailable(f"the {self.kind} adapter is not built yet")
 
     def close(self) -> None:
+        if self._lobby is not None:
+            self._lobby.close()
+            self._lobby = None
         if self._browser is not None:
             self._browser.close()
             self._browser = None
@@ -111,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return netns.run_inside(
             [sys.executable, "-m", "webrtc", "conformance", *_absolute(args_in)], env
         )
-    scenarios = by_id(args.scenario) if args.scenario else list(CATALOG)
+    default = by_id(LOBBY_DEFAULT) if args.peer == "lobby" else list(CATALOG)
+    scenarios = by_id(args.scenario) if args.scenario else default
     if args.quick:
         scenarios = [s for s in scenarios if not s.slow]
     if not scenarios:

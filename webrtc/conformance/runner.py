@@ -10,7 +10,7 @@ from typing import TextIO
 
 from .context import Context, RunOptions
 from .model import Outcome, Result, Scenario, ScenarioFailed, Verdict
-from .peers.base import PeerAdapter, PeerUnavailable
+from .peers.base import PeerAdapter, PeerUnavailable, PeerUnscriptable
 
 __all__ = ["run_catalog", "run_scenario"]
 
@@ -33,6 +33,8 @@ def run_scenario(
         outcome = Outcome(Verdict.FAIL, exc.expected, exc.observed)
     except PeerUnavailable as exc:
         outcome = Outcome(Verdict.UNAVAILABLE, "", str(exc))
+    except PeerUnscriptable as exc:
+        outcome = Outcome.not_applicable(str(exc))
     except Exception as exc:  # the peer adapter or the peer itself broke: that is a verdict
         tail = traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:]
         outcome = Outcome(

@@ -168,8 +168,11 @@ class Session:
         candidate of ours (it must learn us as peer-reflexive); `wait_connected=False` returns
         once the descriptions are exchanged."""
         timeout = self.connect_timeout if timeout is None else timeout
+        role = getattr(self.peer, "offer_role", "either")
+        if role == "offerer" or (role == "answerer" and offerer == "peer"):
+            offerer = "peer" if role == "offerer" else "tester"  # what the program can do
         tester_channels, peer_channels = list(tester_channels), list(peer_channels)
-        if offerer == "peer" and not peer_channels:
+        if offerer == "peer" and not peer_channels and self.scriptable:
             peer_channels = [("offered", {})]  # an offer needs a channel for its m=application
         for label, options in tester_channels:
             self.tester.create_channel(label, options)
@@ -203,10 +206,7 @@ class Session:
         create the peer's channels (when we offered), wait until they are open."""
         tester_channels, peer_channels, offerer, wait_open, timeout = self._pending_channels
         self.require(
-            lambda: (
-                self.tester.connection_state() == "connected"
-                and self.peer.connection_state() == "connected"
-            ),
+            lambda: self.tester.connection_state() == "connected" and self.peer_connected(),
             timeout,
             "both sides reach connected",
             lambda: (
@@ -224,8 +224,8 @@ class Session:
                 timeout,
                 f"channels {labels} open on both sides",
                 lambda: (
-                    f"ours {self.channel_states(self.tester.channels())}, "
-                    f"peer {self.channel_states(self.peer.channels())}"
+                    f"ours {self.channel_states(self.tester.channels())}, peer "
+                    f"{self.channel_states(self.peer.channels()) if self.scriptable else '?'}"
                 ),
             )
 
@@ -243,14 +243,24 @@ class Session:
 
     # -- observing --------------------------------------------------------------------------------
 
+    @property
+    def scriptable(self) -> bool:
+        return bool(getattr(self.peer, "scriptable", True))
+
+    def peer_connected(self) -> bool:
+        """The peer says it is connected (or cannot say: then our side's word counts)."""
+        return self.peer.connection_state() in ("connected", "unobservable")
+
     @staticmethod
     def channel_states(views: list[ChannelView]) -> str:
         return ", ".join(f"{v.label!r}:{v.state}" for v in views) or "no channels"
 
     def open_on_both(self, label: str) -> bool:
-        return any(v.label == label and v.state == "open" for v in self.tester.channels()) and any(
-            v.label == label and v.state == "open" for v in self.peer.channels()
-        )
+        """Open on both sides (on ours alone when the peer cannot report its channels)."""
+        ours = any(v.label == label and v.state == "open" for v in self.tester.channels())
+        if not self.scriptable:
+            return ours
+        return ours and any(v.label == label and v.state == "open" for v in self.peer.channels())
 
     def peer_view(self, label: str) -> ChannelView | None:
         return next((v for v in self.peer.channels() if v.label == label), None)

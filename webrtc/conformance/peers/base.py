@@ -13,11 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ChannelView", "PeerAdapter", "PeerUnavailable"]
+__all__ = ["ChannelView", "PeerAdapter", "PeerUnavailable", "PeerUnscriptable"]
 
 
 class PeerUnavailable(Exception):
     """The peer kind cannot run on this machine (missing package, browser, interpreter)."""
+
+
+class PeerUnscriptable(Exception):
+    """The peer under test cannot be asked to do this (e.g. a program that joined a lobby):
+    the scenario does not apply to it."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"the peer under test cannot be asked to {action}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class PeerAdapter(Protocol):
 
     kind: str  # "self", "aiortc", "chromium", "libdatachannel", "lobby"
     host: str  # the address its candidates use (the proxy's B side binds here)
+    # Optional attributes (read with getattr): `scriptable: bool` (False: channels(), send(),
+    # messages(), create_channel() and close_channel() raise PeerUnscriptable and
+    # connection_state() may be "unobservable"); `offer_role: str` ("offerer": it only offers,
+    # "answerer": it only answers, default: either).
 
     def create_channel(self, label: str, options: dict[str, Any] | None = None) -> None: ...
 

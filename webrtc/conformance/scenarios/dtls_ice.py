@@ -184,7 +184,7 @@ def replay_dropped(ctx: Context) -> Outcome:
     s.idle(1.5)
     extra = acks() - before
     return Outcome.check(
-        extra == 0 and s.peer.connection_state() == "connected",
+        extra == 0 and s.peer_connected(),
         "the replayed record is discarded (no second HEARTBEAT ACK) and the connection stays up",
         f"HEARTBEAT ACKs after the replay: {extra}; peer {s.peer.connection_state()}",
         focus=focus,

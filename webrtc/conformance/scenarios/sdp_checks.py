@@ -15,7 +15,8 @@ def _description(ctx: Context, kind: str) -> str:
     """The peer's offer (it offers a channel) or its answer to our offer."""
     s = ctx.session()
     if kind == "offer":
-        s.peer.create_channel("sdp", {})
+        if s.scriptable:
+            s.peer.create_channel("sdp", {})
         return s.peer.create_offer()
     s.tester.create_channel("sdp", {})
     offer = s.tester.create_offer()
