@@ -19,6 +19,7 @@ from ..wire import dtls_records, handshakes, message, stun_requests
 CLIENT_HELLO, SERVER_HELLO, HELLO_VERIFY_REQUEST = 1, 2, 3
 EMS = int(hs.ExtensionType.extended_master_secret)  # RFC 7627 §5.1
 ALERT, APPLICATION_DATA = 21, 23
+BACKOFF_WATCH = 3.0  # seconds of retransmissions watched at least (when 4 come sooner)
 CONSENT_WINDOW = 7.0  # seconds watched: one 4-6 s consent interval must end inside it
 
 
@@ -105,10 +106,18 @@ def retransmission_backoff(ctx: Context) -> Outcome:
                 times.append(f.time)
         return times
 
-    s.wait(lambda: len(hellos()) >= 4, 16.0)
+    started = s.proxy.now()
+
+    def enough() -> bool:  # 4 transmissions, more if the timer is fast (up to 8 or 3 s)
+        n = len(hellos())
+        return n >= 8 or (n >= 4 and s.proxy.now() - started >= BACKOFF_WATCH)
+
+    s.wait(enough, 16.0)
     rule.count = rule.hits  # let the handshake through now
     times = hellos()
-    s.wait(lambda: s.peer.connection_state() == "connected", 15.0)
+    if s.tester.dtls is not None and s.tester.dtls.is_client:
+        return Outcome.not_applicable("the peer chose to be the DTLS server")
+    s.wait(lambda: s.peer_connected(), 15.0)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     shown = ", ".join(f"{g:.3f}" for g in gaps)
     if len(times) < 4:
@@ -117,11 +126,14 @@ def retransmission_backoff(ctx: Context) -> Outcome:
             "the ClientHello is retransmitted at least 3 times within 16 s with no answer",
             f"{len(times)} transmissions; intervals {shown or '-'} s",
         )
-    doubling = all(b >= 1.5 * a for a, b in itertools.pairwise(gaps))  # RFC 6347 §4.2.4.1
+    # RFC 6347 §4.2.4.1: doubling; judged by the mean growth per step, which a late timer
+    # on a loaded machine does not upset, and no interval below the first
+    growth = (gaps[-1] / gaps[0]) ** (1 / (len(gaps) - 1)) if gaps[0] > 0 else 0.0
+    doubling = growth >= 1.5 and min(gaps) >= 0.9 * gaps[0]
     return Outcome.check(
         doubling,
-        "each retransmission interval about double the previous one (at least 1.5x)",
-        f"intervals {shown} s",
+        "the retransmission interval grows about 2x per step (mean growth at least 1.5x)",
+        f"intervals {shown} s (mean growth {growth:.2f}x per step)",
         notes=[f"handshake completed after the drop ended: {s.peer.connection_state()}"],
     )
 
@@ -330,7 +342,8 @@ CATALOG = [
         "RFC 6347 §4.2.4.1",
         "Implementations SHOULD double the value of the timer at each retransmission.",
         "the peer's unanswered ClientHello is retransmitted with growing intervals",
-        "the proxy drops all our DTLS; pass if each of 3 intervals is at least 1.5x the last",
+        "the proxy drops all our DTLS; the peer's ClientHello transmissions are timed (at least "
+        "4, over 3 s when they come fast); pass if the interval grows 1.5x per step on average",
         retransmission_backoff,
         slow=True,
         level="SHOULD",
