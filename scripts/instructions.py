@@ -27,6 +27,7 @@ WORKLOADS = {
     "1k": (1024, 3000, "1 KiB message, bundled in PLPMTUD packets"),
     "16k": (16384, 400, "16 KiB message"),
     "1k-base": (1024, 2000, "1 KiB message, 1200-byte datagrams"),
+    "16k-base": (16384, 300, "16 KiB message, 1200-byte datagrams"),
     "idle": (0, 20000, "idle poll() of one peer"),
 }
 
@@ -46,7 +47,7 @@ def workload(name: str) -> None:
     from webrtc.bench import ours
 
     size, n, _ = WORKLOADS[name]
-    pair = ours._Pair(name != "1k-base")
+    pair = ours._Pair(not name.endswith("-base"))
     tx, rx, _ = pair.open()
     ours._throughput(pair, tx, rx, 16384, 500_000)  # PLPMTUD search, cwnd growth
     if name == "idle":

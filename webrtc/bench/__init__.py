@@ -3,7 +3,9 @@
 Figures (per stack): setup_ms (median of fresh pairs, with _min/_max), throughput_16k_MBps,
 throughput_1k_MBps (reliable ordered channel, buffered-amount backpressure, 1 MB = 10^6 bytes),
 cpu_s_per_MB_16k / _1k (both peers are in this process), rtt_us_median / rtt_us_p99 (64-byte
-ping-pong), connect_many_s (bringing up `connections` concurrent connections) and
+ping-pong), the same with `_base` for 1200-byte datagrams only (as with third-party peers),
+to_aiortc_16k_MBps / from_aiortc_16k_MBps (our peer sending to / receiving from an aiortc peer,
+in "ours"), connect_many_s (bringing up `connections` concurrent connections) and
 idle_memory_kB_per_connection (RSS growth / connections). As root the run happens inside a private
 network namespace. No test asserts on these numbers.
 """
@@ -30,12 +32,17 @@ ROWS: list[tuple[str, str, str]] = [
     ("throughput_1k_MBps", "throughput 1 KiB msgs (MB/s)", "throughput_1k_MBps"),
     ("cpu_s_per_MB_16k", "CPU s per MB, 16 KiB", "cpu_s_per_MB_16k"),
     ("cpu_s_per_MB_1k", "CPU s per MB, 1 KiB", "cpu_s_per_MB_1k"),
-    # Our stack again with 1200-byte datagrams only, as it talks to third-party peers
-    # (no a=x-dtls-record-size-limit, so no PLPMTUD), against the same aiortc figures.
-    ("throughput_16k_MBps_base", "  same, 1200-B datagrams (MB/s)", "throughput_16k_MBps"),
-    ("throughput_1k_MBps_base", "  1 KiB, 1200-B datagrams (MB/s)", "throughput_1k_MBps"),
-    ("cpu_s_per_MB_16k_base", "  CPU s/MB 16 KiB, 1200-B", "cpu_s_per_MB_16k"),
-    ("cpu_s_per_MB_1k_base", "  CPU s/MB 1 KiB, 1200-B", "cpu_s_per_MB_1k"),
+    # Our stack with 1200-byte datagrams only, as it talks to third-party peers (no
+    # a=x-dtls-record-size-limit, so no PLPMTUD): the same warm-up and sizes as the rows above.
+    ("throughput_16k_MBps_base", "throughput 16 KiB, 1200-B dgrams (MB/s)", "throughput_16k_MBps"),
+    ("throughput_1k_MBps_base", "throughput 1 KiB, 1200-B dgrams (MB/s)", "throughput_1k_MBps"),
+    ("cpu_s_per_MB_16k_base", "CPU s per MB, 16 KiB, 1200-B dgrams", "cpu_s_per_MB_16k"),
+    ("cpu_s_per_MB_1k_base", "CPU s per MB, 1 KiB, 1200-B dgrams", "cpu_s_per_MB_1k"),
+    ("rtt_us_median_base", "ping-pong 64 B, 1200-B, median (us)", "rtt_us_median"),
+    ("rtt_us_p99_base", "ping-pong 64 B, 1200-B, p99 (us)", "rtt_us_p99"),
+    # Our peer against an aiortc peer (16 KiB messages), next to aiortc talking to itself.
+    ("to_aiortc_16k_MBps", "ours -> aiortc, 16 KiB msgs (MB/s)", "throughput_16k_MBps"),
+    ("from_aiortc_16k_MBps", "aiortc -> ours, 16 KiB msgs (MB/s)", "throughput_16k_MBps"),
     ("rtt_us_median", "ping-pong 64 B, median (us)", "rtt_us_median"),
     ("rtt_us_p99", "ping-pong 64 B, p99 (us)", "rtt_us_p99"),
     ("connections", "concurrent connections", "connections"),
@@ -55,11 +62,11 @@ def _cell(value: float | None) -> str:
 
 
 def _table(ours: Figures, theirs: Figures) -> str:
-    lines = [f"{'measurement':36} {'ours':>12} {'aiortc':>12} {'ours/aiortc':>12}"]
+    lines = [f"{'measurement':40} {'ours':>12} {'aiortc':>12} {'ours/aiortc':>12}"]
     for key, label, their_key in ROWS:
         a, b = ours.get(key), theirs.get(their_key)
         ratio = f"{a / b:12.3f}" if a is not None and b else f"{'-':>12}"
-        lines.append(f"{label:36} {_cell(a)} {_cell(b)} {ratio}")
+        lines.append(f"{label:40} {_cell(a)} {_cell(b)} {ratio}")
     return "\n".join(lines)
 
 
@@ -67,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webrtc bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs, under a minute")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--only", choices=["ours", "aiortc"], help="measure one stack only")
+    parser.add_argument(
+        "--only",
+        choices=["ours", "aiortc", "mixed"],
+        help="measure one stack only (mixed: ours <-> aiortc rows only)",
+    )
     parser.add_argument("--no-netns", action="store_true", help="do not enter a private namespace")
     args = parser.parse_args(argv)
 
@@ -92,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, measure in runners.items():
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
         results[name] = measure(args.quick)
+    if args.only in (None, "mixed"):
+        from webrtc.bench import mixed
+
+        print("measuring ours <-> aiortc ...", file=sys.stderr, flush=True)
+        results["ours"].update(mixed.measure(args.quick))
     if args.json:
         print(json.dumps(results, indent=2, sort_keys=True))
     else:

@@ -122,12 +122,10 @@ def measure(quick: bool) -> Figures:
             elapsed, cpu = _throughput(pair, tx, rx, size, total)
             figures[f"throughput_{key}_MBps{suffix}"] = mb_per_s(total, elapsed)
             figures[f"cpu_s_per_MB_{key}{suffix}"] = cpu / (total / 1e6)
-        if not large:
-            pair.close()
-    rtts = sorted(_rtts(pair, tx, rx, 100 if quick else 500))
-    figures["rtt_us_median"] = 1e6 * percentile(rtts, 50)
-    figures["rtt_us_p99"] = 1e6 * percentile(rtts, 99)
-    pair.close()
+        rtts = sorted(_rtts(pair, tx, rx, 100 if quick else 500))
+        figures[f"rtt_us_median{suffix}"] = 1e6 * percentile(rtts, 50)
+        figures[f"rtt_us_p99{suffix}"] = 1e6 * percentile(rtts, 99)
+        pair.close()
 
     n = 10 if quick else 50  # pairs, i.e. 2n connections
     before = rss_bytes()
