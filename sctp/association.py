@@ -556,6 +556,9 @@ class Association:
 
     def _process_chunks(self, pkt: Packet, now: float) -> None:
         """Each chunk to its handler, if legal in the current state (RFC 9260 §6.10)."""
+        if self._closed_for_good:
+            self._out_of_the_blue(pkt)
+            return
         had_data = self._packet_had_data = False
         for chunk in pkt.chunks:
             if self._closed_for_good:
@@ -571,6 +574,12 @@ class Association:
             elif action == _BREAK:
                 break
         self._after_packet(had_data, now)
+
+    def _out_of_the_blue(self, pkt: Packet) -> None:
+        """A packet with our tag after the association ended (RFC 9260 §8.4): a SHUTDOWN ACK
+        (ours was lost) is answered with SHUTDOWN COMPLETE, T bit set (§8.4 item 5)."""
+        if any(type(chunk) is ShutdownAckChunk for chunk in pkt.chunks):
+            self.writer.send_alone(pkt.verification_tag, ShutdownCompleteChunk(True).encode())
 
     def _after_packet(self, had_data: bool, now: float) -> None:
         if had_data:

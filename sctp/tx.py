@@ -834,20 +834,12 @@ class Sender:
                 if msg.abandoned:
                     sched.current = None
                     continue
+                # (a partially reliable message goes on the wire at least once, whatever its
+                # lifetime, as usrsctp does: the lifetime limits retransmission only, through
+                # check_abandon; RFC 3758 §3.5 A leaves unsent messages to the sender's policy)
                 data = msg.data
                 dlen = len(data)
                 offset = msg.offset
-                if offset == 0 and msg.expires is not None and now >= msg.expires:
-                    # RFC 3758 §3.5: never sent and already expired: drop it silently
-                    sched.current = None
-                    queued_bytes -= dlen + SEND_MESSAGE_OVERHEAD
-                    ch = channels.get(msg.stream_id)
-                    if ch is not None:
-                        if msg.counted:
-                            ch.buffered -= dlen
-                        ch.queued -= 1
-                    stats.abandoned_messages += 1
-                    continue
                 space = budget - size - 16
                 remaining = dlen - offset
                 # a message that fits one chunk is not split just to fill this packet (fewer

@@ -177,3 +177,32 @@ def test_malformed_and_unexpected_chunks_with_the_right_tag_change_nothing() -> 
     init_ack = c.InitAckChunk(5, 65536, 10, 10, 5, [(c.ParamType.STATE_COOKIE, b"x")])
     p.inject(p.b_tag, init_ack.encode())  # §5.2.3: discarded outside COOKIE-WAIT
     p.still_up()
+
+
+def test_lost_shutdown_complete_is_answered_after_close() -> None:
+    """RFC 9260 §8.4 item 5: our SHUTDOWN COMPLETE was lost; the peer's retransmitted SHUTDOWN
+    ACK reaches a closed association, which answers SHUTDOWN COMPLETE with the T bit."""
+    p = Pair()
+    a, b = p.a.assoc, p.b.assoc
+    a.close()
+    for raw in a.datagrams_to_send():  # SHUTDOWN
+        b.receive(raw, p.clock.now)
+    acks = b.datagrams_to_send()  # SHUTDOWN ACK
+    for raw in acks:
+        a.receive(raw, p.clock.now)
+    assert a.state is sctp.State.CLOSED
+    a.datagrams_to_send()  # the SHUTDOWN COMPLETE, lost
+    assert b.state is sctp.State.SHUTDOWN_ACK_SENT
+    t2 = b.next_timeout()
+    assert t2 is not None
+    b.handle_timeout(t2)  # T2-shutdown: SHUTDOWN ACK again
+    again = b.datagrams_to_send()
+    assert again
+    for raw in again:
+        a.receive(raw, t2)
+    (complete,) = a.datagrams_to_send()
+    pkt = c.decode_packet(complete)
+    assert pkt.chunks == [c.ShutdownCompleteChunk(True)] and pkt.verification_tag == p.a_tag
+    b.receive(complete, t2)
+    p.b.drain()
+    assert b.state is sctp.State.CLOSED and p.b.assoc_closed == sctp.AssociationClosed(None)

@@ -1,0 +1,114 @@
+"""A partially reliable message goes on the wire at least once, whatever its lifetime; the
+lifetime then limits retransmission only (issue 15, decision D1 of MULTIPLAYER.md §8, as
+usrsctp under Godot's native plugin behaves).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import sctp
+from tests.netsim import Impairment, VirtualClock
+from tests.sctp.util import connect, links, make_pair, run
+from webrtc import ChannelState, Error
+from webrtc.testing import Simulation
+
+FRAME = 0.016  # a game polling once per 60 Hz frame
+BURST = 20
+SIZE = 600
+
+
+@pytest.mark.parametrize("lifetime", [0, 1])
+def test_expired_message_is_sent_once_before_it_is_abandoned(lifetime: int) -> None:
+    """Queued at t, handed out one frame later (past its lifetime): still transmitted."""
+    a, b = make_pair(3)
+    clock = VirtualClock()
+    connect(a, b, clock)
+    sid = a.assoc.open_channel("u", ordered=False, max_packet_lifetime=lifetime, negotiated_id=2)
+    b.assoc.open_channel("u", ordered=False, max_packet_lifetime=lifetime, negotiated_id=2)
+    sent = [bytes([i]) * SIZE for i in range(BURST)]
+    for data in sent:
+        a.assoc.send(sid, data)
+    clock.now += FRAME
+    a.assoc.handle_timeout(clock.now)  # (tells the association the time)
+    first = a.assoc.datagrams_to_send()
+    assert a.assoc.stats.abandoned_messages == 0 and a.assoc.stats.data_chunks_sent > 0
+    for p in first:
+        b.assoc.receive(p, clock.now)
+    # the rest follows as cwnd opens, each message long past its lifetime
+    assert run(a, b, clock, lambda: len(b.messages.get(sid, [])) == BURST, max_time=5.0)
+    assert b.messages[sid] == sent
+    assert a.assoc.stats.abandoned_messages == 0 and a.assoc.stats.retransmissions == 0
+
+
+def test_lifetime_still_limits_retransmission() -> None:
+    """Lost and past its lifetime: abandoned (RFC 3758 §3.5 A) and skipped by FORWARD TSN."""
+    a, b = make_pair(4)
+    clock = VirtualClock()
+    connect(a, b, clock)
+    sid = a.assoc.open_channel("u", ordered=False, max_packet_lifetime=5, negotiated_id=2)
+    b.assoc.open_channel("u", ordered=False, max_packet_lifetime=5, negotiated_id=2)
+    a.assoc.send(sid, b"lost")
+    assert len(a.assoc.datagrams_to_send()) == 1  # sent once, never arrives
+    a.assoc.send(sid, b"kept")
+    lab, lba = links(Impairment(delay=0.01))
+    assert run(a, b, clock, lambda: bool(b.messages.get(sid)), link_ab=lab, link_ba=lba)
+    assert run(a, b, clock, lambda: a.assoc.stats.forward_tsn_sent > 0, link_ab=lab, link_ba=lba)
+    assert b.messages[sid] == [b"kept"]
+    assert a.assoc.stats.abandoned_messages == 1 and a.assoc.stats.retransmissions == 0
+
+
+@pytest.mark.parametrize("lifetime", [1, 0])
+def test_godot_channel_dictionaries_deliver_a_whole_burst(lifetime: int) -> None:
+    """MULTIPLAYER.md §3 channels 2 and 3 (negotiated, Godot's `maxPacketLifetime` key) on a
+    lossless simulated link, polled every 16 ms of virtual time: a 20 x 600 B burst on each
+    arrives whole (before D1, 2/20 with lifetime 1 and 0/20 with lifetime 0)."""
+    sim = Simulation(seed=lifetime)
+    pair = sim.pair(seed=7)
+    dicts = {
+        "ordered": {"negotiated": True, "ordered": True, "id": 2, "maxPacketLifetime": lifetime},
+        "unreliable": {
+            "negotiated": True,
+            "ordered": False,
+            "id": 3,
+            "maxPacketLifetime": lifetime,
+        },
+    }
+    chans = {}
+    for label, options in dicts.items():
+        ours = pair.a.create_data_channel(label, dict(options))
+        theirs = pair.b.create_data_channel(label, dict(options))
+        assert ours is not None and theirs is not None
+        assert ours.get_max_packet_life_time() == lifetime
+        chans[label] = (ours, theirs)
+    assert pair.a.create_offer() == Error.OK
+    open_ = ChannelState.STATE_OPEN
+    assert sim.run(
+        lambda: all(x.get_ready_state() == open_ for c in chans.values() for x in c), max_time=30
+    )
+    rng = random.Random(lifetime)
+    sent = {label: [rng.randbytes(SIZE) for _ in range(BURST)] for label in chans}
+    got: dict[str, list[bytes]] = {label: [] for label in chans}
+    frames = [0]
+
+    def frame(now: float) -> None:
+        if frames[0] == 0:
+            for label, (ours, _) in chans.items():
+                for data in sent[label]:
+                    assert ours.put_packet(data) == Error.OK
+        frames[0] += 1
+        for label, (_, theirs) in chans.items():
+            while theirs.get_available_packet_count():
+                got[label].append(theirs.get_packet())
+
+    done = lambda: all(len(v) == BURST for v in got.values())  # noqa: E731
+    assert sim.loop(frame, every=FRAME, until=done, max_time=5.0), {
+        k: len(v) for k, v in got.items()
+    }
+    assert got["ordered"] == sent["ordered"]
+    assert sorted(got["unreliable"]) == sorted(sent["unreliable"])
+    assoc = pair.a._sctp  # (the counters of our side)
+    assert assoc is not None and assoc.stats.abandoned_messages == 0
+    assert isinstance(assoc, sctp.Association)
