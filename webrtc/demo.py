@@ -59,8 +59,12 @@ def run(
         if json_file is not None:
             json_file.close()
         if recorder is not None and ladder:
-            recorder.write(ladder, title="python -m webrtc demo")
-            out(f"ladder diagram written to {ladder}")
+            try:
+                recorder.write(ladder, title="python -m webrtc demo")
+            except OSError as exc:
+                out(f"cannot write the ladder diagram: {exc}")
+            else:
+                out(f"ladder diagram written to {ladder}")
 
 
 def _hook(

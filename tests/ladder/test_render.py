@@ -381,3 +381,12 @@ def test_network_duplicate_is_drawn_once_more_as_a_copy() -> None:
     assert copy.label.startswith("copy: ") and not copy.retransmission
     root = ET.fromstring(render_svg(ladder))
     assert len(groups(root, "msg")) == 2
+
+
+def test_recorder_bound_counts_what_it_dropped() -> None:
+    rec = Recorder(max_events=3)
+    hook = rec.hook("A")
+    for i in range(5):
+        hook(TraceEvent(float(i), "out", "STUN", "Binding request", f"STUN {i}", 20, {}))
+    assert len(rec.observations) == 3 and rec.dropped == 2
+    assert rec.ladder().skipped == 2

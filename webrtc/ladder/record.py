@@ -138,6 +138,7 @@ class Recorder:
     def ladder(self, **options: Any) -> Ladder:
         """The diagram of what was recorded (options: see `build_ladder`)."""
         options.setdefault("peers", self._peers)
+        options.setdefault("skipped", self.dropped)
         return build_ladder(self.observations, self.states, **options)
 
     def write(self, path: str | Path, **options: Any) -> None:
