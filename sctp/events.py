@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .channels import ChannelConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,22 @@ class ChannelOpened:
     priority: int
     negotiated: bool
     remote: bool
+
+    @property
+    def config(self) -> ChannelConfig:
+        """The channel's settings as one value."""
+        from .channels import ChannelConfig
+
+        return ChannelConfig(
+            self.label,
+            self.protocol,
+            self.ordered,
+            self.max_retransmits,
+            self.max_packet_lifetime,
+            self.priority,
+            self.negotiated,
+            self.stream_id if self.negotiated else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

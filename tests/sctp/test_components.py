@@ -12,6 +12,7 @@ import pytest
 
 from sctp import chunks as c
 from sctp.channels import Channel, ChannelConfig, Channels, ChannelState
+from sctp.errors import ChannelError
 from sctp.events import Event, MessageReceived
 from sctp.packet import PacketWriter
 from sctp.plpmtud import Plpmtud
@@ -327,3 +328,21 @@ def test_timer_set_next_timeout_is_the_earliest() -> None:
     assert timers.next_timeout() == 4.0
     timers.stop_all()
     assert timers.next_timeout() is None
+
+
+def test_channel_config_round_trips_through_open_and_events() -> None:
+    """One ChannelConfig: what open() takes, what ChannelOpened reports, what DCEP carries."""
+    config = ChannelConfig("chat", "p", False, None, 150, 512)
+    config.check()
+    ch = Channel(4, config, False)
+    assert ch.opened_event().config == config
+    assert ChannelConfig.from_open(config.open_message()) == config
+    negotiated = ChannelConfig("n", negotiated=True, id=7)
+    assert Channel(7, negotiated, False).opened_event().config == negotiated
+    for bad in (
+        ChannelConfig(max_retransmits=1, max_packet_lifetime=1),
+        ChannelConfig(priority=1 << 16),
+        ChannelConfig(max_retransmits=-1),
+    ):
+        with pytest.raises(ChannelError):
+            bad.check()
