@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import states as st
@@ -29,6 +30,24 @@ logger = logging.getLogger(__name__)
 _BUFFERS = (bytes, bytearray, memoryview)
 
 
+class ReceiveBudget:
+    """What received messages queued in one peer connection's channels cost (payload +
+    RX_MESSAGE_OVERHEAD each). The peer connection adds to it as it delivers and sets `blocked`
+    when it stops draining SCTP at its limit; a channel subtracts as its messages are read and,
+    if the peer connection was blocked, calls `unblock()`, which tells it to drain again."""
+
+    __slots__ = ("_unblocked", "blocked", "queued")
+
+    def __init__(self, unblocked: Callable[[], None]) -> None:
+        self.queued = 0
+        self.blocked = False
+        self._unblocked = unblocked
+
+    def unblock(self) -> None:
+        self.blocked = False
+        self._unblocked()
+
+
 class WebRTCDataChannel:
     """One data channel. Created by `WebRTCPeerConnection.create_data_channel` or received."""
 
@@ -52,8 +71,10 @@ class WebRTCDataChannel:
         channel_id: int = -1,
         max_retransmits: int | None = None,
         max_packet_life_time: int | None = None,
+        budget: ReceiveBudget | None = None,
     ) -> None:
         self._owner = owner
+        self._budget = budget  # the owner's receive budget, charged for what _queue holds
         self._label = label
         self._protocol = protocol
         self._ordered = ordered
@@ -64,7 +85,7 @@ class WebRTCDataChannel:
         self._state = ChannelState.STATE_CONNECTING
         self._write_mode = WriteMode.WRITE_MODE_BINARY
         self._queue: deque[tuple[bytes, bool]] = deque()
-        self._rx_bytes = 0  # queued bytes the owner counts against its receive limit
+        self._rx_bytes = 0  # what _queue holds, as charged to the budget
         self._last_was_string = False
         self._packet_error = Error.OK
         self._encode_buffer_max_size = DEFAULT_ENCODE_BUFFER_MAX_SIZE
@@ -90,15 +111,13 @@ class WebRTCDataChannel:
         self._last_was_string = not binary
         self._packet_error = Error.OK
         if self._rx_bytes:
-            owner = self._owner
-            if owner is not None:
-                # the owner's receive accounting, inlined (one call less per message)
+            budget = self._budget
+            if budget is not None:
                 n = min(len(data) + RX_MESSAGE_OVERHEAD, self._rx_bytes)
                 self._rx_bytes -= n
-                owner._rx_queued -= n
-                if owner._rx_blocked:
-                    owner._rx_blocked = False
-                    owner._dirty = True  # poll() drains more from SCTP (and reopens its window)
+                budget.queued -= n
+                if budget.blocked:
+                    budget.unblock()  # the owner's poll() drains SCTP again
         return data
 
     def get_available_packet_count(self) -> int:
@@ -218,6 +237,28 @@ class WebRTCDataChannel:
         if self._owner is None:
             return 0
         return self._owner._max_message_size()
+
+    # -- the owning peer connection's side (only it calls these) -------------------------------
+
+    def _set_state(self, state: st.ChannelState) -> None:
+        self._state = state
+
+    def _assign_id(self, stream_id: int) -> None:
+        """The SCTP stream id, once the DTLS role fixes its parity (RFC 8832 §6)."""
+        self._id = stream_id
+
+    def _deliver(self, data: bytes, binary: bool) -> int:
+        """Queue a received message; return its cost, which the owner adds to the budget."""
+        self._queue.append((data, binary))
+        cost = len(data) + RX_MESSAGE_OVERHEAD
+        self._rx_bytes += cost
+        return cost
+
+    def _release_receive_charge(self) -> int:
+        """The channel closed: what it holds stays readable but is no longer charged to the
+        budget; return the charge the owner takes off."""
+        n, self._rx_bytes = self._rx_bytes, 0
+        return n
 
     def __repr__(self) -> str:
         return (

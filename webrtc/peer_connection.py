@@ -41,7 +41,7 @@ import sdp
 
 from . import jsep
 from . import states as st
-from .data_channel import RX_MESSAGE_OVERHEAD, WebRTCDataChannel
+from .data_channel import ReceiveBudget, WebRTCDataChannel
 from .errors import Error
 from .logs import clip
 from .net import (
@@ -223,8 +223,9 @@ class WebRTCPeerConnection:
         self._session_id = self._rng.getrandbits(62)
         self._session_version = 1
         self._dirty = False
-        self._rx_queued = 0  # bytes in channel receive queues (see RECEIVE_QUEUE_LIMIT)
-        self._rx_blocked = False  # SCTP events were left undrained at the limit
+        # what channel receive queues hold (RECEIVE_QUEUE_LIMIT); blocked: SCTP events were
+        # left undrained at the limit
+        self._budget = ReceiveBudget(self._receive_budget_freed)
         self._broken = False  # a layer raised inside poll(); see poll()
 
     def _teardown(self, *, graceful: bool) -> None:
@@ -296,12 +297,13 @@ class WebRTCPeerConnection:
             channel_id=parsed["id"] if parsed["negotiated"] else -1,
             max_retransmits=parsed["max_retransmits"],
             max_packet_life_time=parsed["max_packet_life_time"],
+            budget=self._budget,
         )
         if self._sctp is not None:
             if not self._open_on_sctp(channel):
                 return self._channel_failure(Error.ERR_ALREADY_IN_USE)
-        elif channel._negotiated:
-            self._by_sid[channel._id] = channel  # claims its id until opened or closed
+        elif channel.is_negotiated():
+            self._by_sid[channel.get_id()] = channel  # claims its id until opened or closed
         self._channels[channel] = None
         self.last_error = Error.OK
         return channel
@@ -710,9 +712,10 @@ class WebRTCPeerConnection:
         assoc = self._sctp
         if assoc is not None:
             by_sid = self._by_sid
+            budget = self._budget
             while True:
-                if self._rx_queued >= RECEIVE_QUEUE_LIMIT:
-                    self._rx_blocked = True  # get_packet() makes poll() drain again
+                if budget.queued >= RECEIVE_QUEUE_LIMIT:
+                    budget.blocked = True  # get_packet() makes poll() drain again
                     break
                 ev = assoc.next_event()
                 if ev is None:
@@ -720,11 +723,7 @@ class WebRTCPeerConnection:
                 if type(ev) is _MessageReceived:
                     ch = by_sid.get(ev.stream_id)
                     if ch is not None:
-                        data = ev.data
-                        ch._queue.append((data, ev.binary))
-                        cost = len(data) + RX_MESSAGE_OVERHEAD
-                        ch._rx_bytes += cost
-                        self._rx_queued += cost
+                        budget.queued += ch._deliver(ev.data, ev.binary)
                 elif isinstance(ev, sctp.ChannelOpened):
                     self._on_channel_opened(ev)
                 elif isinstance(ev, sctp.ChannelClosed):
@@ -919,7 +918,7 @@ class WebRTCPeerConnection:
         )
         self._sctp.set_remote_max_message_size(remote.max_message_size)
         for ch in list(self._channels):
-            if ch._state is ChannelState.STATE_CONNECTING and not self._open_on_sctp(ch):
+            if ch.get_ready_state() is ChannelState.STATE_CONNECTING and not self._open_on_sctp(ch):
                 self._mark_closed(ch)
         now = self._clock()
         early, self._early_dtls = self._early_dtls, []
@@ -963,10 +962,10 @@ class WebRTCPeerConnection:
                 negotiated_id=ch._id if ch._negotiated else None,
             )
         except sctp.SctpError as exc:
-            logger.debug("cannot open channel %s: %s", clip(ch._label), clip(exc))
-            ch._state = ChannelState.STATE_CLOSED
+            logger.debug("cannot open channel %s: %s", clip(ch.get_label()), clip(exc))
+            ch._set_state(ChannelState.STATE_CLOSED)
             return False
-        ch._id = sid
+        ch._assign_id(sid)
         self._by_sid[sid] = ch
         self._dirty = True
         return True
@@ -976,8 +975,8 @@ class WebRTCPeerConnection:
     def _on_channel_opened(self, ev: Any) -> None:
         ch = self._by_sid.get(ev.stream_id)
         if ch is not None and not ev.remote:
-            if ch._state is ChannelState.STATE_CONNECTING:
-                ch._state = ChannelState.STATE_OPEN
+            if ch.get_ready_state() is ChannelState.STATE_CONNECTING:
+                ch._set_state(ChannelState.STATE_OPEN)
             return
         if ch is not None:
             return  # already known (negotiated pair or duplicate OPEN)
@@ -993,8 +992,9 @@ class WebRTCPeerConnection:
             channel_id=ev.stream_id,
             max_retransmits=max_rtx,
             max_packet_life_time=lifetime,
+            budget=self._budget,
         )
-        ch._state = ChannelState.STATE_OPEN
+        ch._set_state(ChannelState.STATE_OPEN)
         self._channels[ch] = None
         self._by_sid[ev.stream_id] = ch
         self._queue_signal(self.data_channel_received, ch)
@@ -1028,15 +1028,16 @@ class WebRTCPeerConnection:
     def _mark_closed(self, ch: WebRTCDataChannel) -> None:
         """CLOSED and released: what it still holds stays readable (by a user who kept it) but
         no longer counts against the receive limit, and the connection forgets it."""
-        ch._state = ChannelState.STATE_CLOSED
-        self._rx_queued -= ch._rx_bytes
-        ch._rx_bytes = 0
-        if self._rx_blocked:
-            self._rx_blocked = False
+        ch._set_state(ChannelState.STATE_CLOSED)
+        budget = self._budget
+        budget.queued -= ch._release_receive_charge()
+        if budget.blocked:
+            budget.blocked = False
             self._dirty = True
         self._channels.pop(ch, None)
-        if self._by_sid.get(ch._id) is ch:
-            del self._by_sid[ch._id]
+        sid = ch.get_id()
+        if self._by_sid.get(sid) is ch:
+            del self._by_sid[sid]
 
     def _rollback(self, side: str) -> Error:
         nxt = signaling_transition(self._signaling, side, "rollback")
@@ -1109,17 +1110,22 @@ class WebRTCPeerConnection:
     def _channel_close(self, ch: WebRTCDataChannel) -> None:
         """Start closing `ch` (STATE_CLOSING), or close it at once when it never opened."""
         assoc = self._sctp
-        if assoc is None or self._closed or ch._id < 0 or self._by_sid.get(ch._id) is not ch:
+        sid = ch.get_id()
+        if assoc is None or self._closed or sid < 0 or self._by_sid.get(sid) is not ch:
             self._mark_closed(ch)
             return
         try:
-            assoc.close_channel(ch._id)  # RFC 8831 §6.7: reset the outgoing stream
+            assoc.close_channel(sid)  # RFC 8831 §6.7: reset the outgoing stream
         except sctp.SctpError as exc:
-            logger.info("close_channel(%d): %s", ch._id, clip(exc))
+            logger.info("close_channel(%d): %s", sid, clip(exc))
             self._mark_closed(ch)
             return
-        ch._state = ChannelState.STATE_CLOSING
+        ch._set_state(ChannelState.STATE_CLOSING)
         self._dirty = True
+
+    def _receive_budget_freed(self) -> None:
+        """A channel's reader freed receive budget while poll() had stopped draining SCTP."""
+        self._dirty = True  # poll() drains more from SCTP (and reopens its window)
 
     def _channel_buffered(self, sid: int) -> int:
         assoc = self._sctp
