@@ -186,3 +186,17 @@ def test_lobby_cap_over_sockets() -> None:
             await asyncio.gather(host.close(), member.close())
 
     run(scenario())
+
+
+def test_client_refuses_to_send_a_lone_surrogate() -> None:
+    from webrtc.signaling.client import AsyncSignalingClient
+
+    async def scenario() -> None:
+        async with make_server() as server:
+            client = await AsyncSignalingClient.connect(server.url)
+            with pytest.raises(ProtocolError):
+                await client.send_offer(1, "v=0 \ud800")
+            assert await client.join("") is True  # the connection is still usable
+            await client.close()
+
+    run(scenario())

@@ -190,7 +190,8 @@ class SignalingClient:
 
     ``connect(url)`` returns at once; call :meth:`poll` every frame to receive events in order
     (the first is :class:`Connected` or :class:`Disconnected`). Send methods return ``False``
-    instead of raising when the connection is not open. Attributes ``peer_id``, ``mesh``,
+    instead of raising when the connection is not open, and raise :class:`ProtocolError` for
+    text no frame can carry (a lone surrogate, a bad candidate). Attributes ``peer_id``, ``mesh``,
     ``lobby`` and ``state`` reflect the events :meth:`poll` has returned so far.
     """
 
