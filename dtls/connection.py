@@ -10,7 +10,7 @@ import hmac
 import os
 import random
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 
 from cryptography import x509
@@ -340,6 +340,19 @@ class Connection:
             raise DtlsError("record too large")
         self._out.append(w.seal(23, data))
         self.stats.records_sent += 1
+
+    def send_many(self, packets: Sequence[bytes]) -> None:
+        """`send()` of each packet in order (one record, one datagram each; the same bytes), the
+        checks and the record loop done once per call."""
+        w = self._app_write
+        if w is None or self._state is not State.ESTABLISHED:
+            raise DtlsError(f"cannot send application data in state {self._state.value}")
+        if packets and max(map(len, packets)) > MAX_PLAINTEXT:
+            # as send(): the records before the first oversized packet go out, then the error
+            for p in packets:
+                self.send(p)
+        self._out += w.seal_many(23, packets)
+        self.stats.records_sent += len(packets)
 
     def close(self) -> None:
         """Send close_notify (RFC 5246 §7.2.1) and stop."""
