@@ -87,6 +87,7 @@ MAX_MID_LENGTH = 256  # characters of a media id (RFC 8843 §9.1 carries at most
 # leaves messages inside the SCTP association, whose advertised window then shrinks (RFC 9260
 # §6.2): the sender slows down instead of us dropping reliable data or growing without bound.
 RECEIVE_QUEUE_LIMIT = 2 * 1024 * 1024
+MAX_NESTED_POLLS = 8  # poll() from a handler from a handler ...: deeper ones only return OK
 SCTP_MAX_BACKOFF = 3.0  # seconds; libwebrtc's dcsctp caps its timer back-off likewise
 SCTP_FAILURE_TIMEOUT = 30.0  # seconds without any SACK/HEARTBEAT ACK, as RFC 7675 consent
 SRTP_PROFILES = (
@@ -183,6 +184,7 @@ class WebRTCPeerConnection:
         self.last_error = Error.OK
         self._in_poll = False  # inside poll() (also while its signal handlers run)
         self._in_step = False  # inside poll()'s I/O step (a trace callback may run there)
+        self._nested_polls = 0  # poll() calls from signal handlers now running
         self._closed = False
         self._reset({"stun": [], "turn": [], "loopback": False})
 
@@ -521,10 +523,15 @@ class WebRTCPeerConnection:
             # Called again from a signal handler (Godot returns OK and its inner call goes on
             # draining): step now too unless the outer call is inside the pipeline (a trace
             # callback), then go on emitting the same queue, so order is kept and each signal
-            # is emitted once.
-            if self._in_step:
+            # is emitted once. Past MAX_NESTED_POLLS the enclosing calls emit the rest (a handler
+            # polling for each of thousands of signals must not exhaust Python's stack).
+            if self._in_step or self._nested_polls >= MAX_NESTED_POLLS:
                 return Error.OK
-            return self._poll_once()
+            self._nested_polls += 1
+            try:
+                return self._poll_once()
+            finally:
+                self._nested_polls -= 1
         self._in_poll = True
         try:
             return self._poll_once()
@@ -753,12 +760,13 @@ class WebRTCPeerConnection:
         assoc, conn = self._sctp, self._dtls
         if assoc is None or conn is None or self._dtls_phase is not DtlsPhase.CONNECTED:
             return False
-        send = conn.send
         packets = assoc.datagrams_to_send()
         if self._trace is not None:
             self._trace.sctp(packets, incoming=False)
-        for packet in packets:
-            send(packet)
+        if len(packets) > 1:
+            conn.send_many(packets)  # one call seals them all
+        elif packets:
+            conn.send(packets[0])
         return bool(packets)
 
     def _move_dtls_down(self) -> None:
@@ -780,9 +788,14 @@ class WebRTCPeerConnection:
         if self._trace is not None:
             self._trace.wire(out, incoming=False)
         if transport is not None:
-            tsend = transport.send
-            for data, local, remote in out:
-                tsend(data, local, remote)
+            # net.BatchCapable: UdpTransport sends runs of them with UDP GSO
+            send_many = getattr(transport, "send_many", None) if len(out) > 1 else None
+            if send_many is not None:
+                send_many(out)
+            else:
+                tsend = transport.send
+                for data, local, remote in out:
+                    tsend(data, local, remote)
 
     # -- layer setup ----------------------------------------------------------------------------
 

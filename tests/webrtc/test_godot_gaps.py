@@ -13,6 +13,7 @@ from tests.netsim import Network, VirtualClock
 from tests.webrtc.helpers import Pair
 from tests.webrtc.simnet import NetsimTransport, drive, make_peer, wire
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
+from webrtc.peer_connection import MAX_NESTED_POLLS
 
 OPEN = ChannelState.STATE_OPEN
 
@@ -73,6 +74,32 @@ def test_poll_from_a_handler_is_ok_and_keeps_signal_order() -> None:
     assert max(d for _, d in seen) > 0  # inner polls did emit some of them
     assert inner and all(e == Error.OK for e in inner)
     assert [c.get_label() for c in p.received_b[1:]] == labels
+
+
+def test_poll_from_every_handler_of_thousands_of_signals_does_not_exhaust_the_stack() -> None:
+    """Each handler polls again: nesting stops at MAX_NESTED_POLLS, the enclosing calls emit
+    the rest, still in order and once each."""
+    w = World()
+    p, _ = connected(w)
+    seen: list[str] = []
+    depth = [0, 0]
+
+    def on_channel(ch: WebRTCDataChannel) -> None:
+        seen.append(ch.get_label())
+        depth[0] += 1
+        depth[1] = max(depth[1], depth[0])
+        try:
+            assert p.b.poll() == Error.OK
+        finally:
+            depth[0] -= 1
+
+    p.b.data_channel_received.connect(on_channel)
+    labels = [f"c{i}" for i in range(1500)]
+    for label in labels:
+        assert p.a.create_data_channel(label) is not None
+    assert w.run(p, lambda: len(seen) == len(labels))
+    assert seen == labels
+    assert 1 < depth[1] <= MAX_NESTED_POLLS + 1
 
 
 def test_poll_from_description_handler_emits_candidates_once() -> None:
