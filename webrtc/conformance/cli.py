@@ -66,6 +66,10 @@ class PeerFactory:
             if self._browser is None:
                 self._browser = ChromiumBrowser()
             return ChromiumPeer(self._browser, namespace_host())
+        if self.kind == "libdatachannel":
+            from .peers.libdatachannel_peer import LibdatachannelPeer
+
+            return LibdatachannelPeer(namespace_host(), python=a.python313)
         if self.kind == "lobby":
             from .peers.lobby import Lobby, LobbyPeer
 

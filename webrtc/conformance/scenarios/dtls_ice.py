@@ -244,6 +244,7 @@ def close_notify(ctx: Context) -> Outcome:
     n = len(s.proxy.snapshot())
     s.peer.close()
     s.wait(lambda: s.tester.connection_state() != "connected", 5.0)
+    s.idle(1.0)  # an alert may follow the SCTP ABORT
     later = s.proxy.snapshot()[n:]
     alerts = [r for r in later if r.direction is Direction.B_TO_A and r.data and r.data[0] == ALERT]
     return Outcome.check(
