@@ -18,7 +18,7 @@ from ..bench import netns
 from .context import RunOptions
 from .model import Result, Verdict
 from .peers.base import PeerAdapter, PeerUnavailable
-from .report import write_html, write_json
+from .report import load_json, write_html, write_json
 from .runner import run_catalog
 from .scenarios import CATALOG, LOBBY_DEFAULT, by_id
 
@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="HTML", help="write the HTML matrix here")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON here")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.add_argument(
+        "--merge", nargs="+", metavar="JSON", help="no run: one matrix (--report) from JSON files"
+    )
     p.add_argument("--quick", action="store_true", help="skip the slow scenarios")
     p.add_argument("--messages", type=int, default=100, help="per direction, exact delivery")
     p.add_argument("--seed", type=int, default=1)
@@ -113,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         for s in CATALOG:
             print(f"{s.id:40} {s.rfc:16} {s.expects}")
         return 0
+    if args.merge:
+        return merge(args.merge, args.report)
     if args.peer in ISOLATED and not args.no_netns and os.environ.get(_IN_NS) != "1":
         if not netns.available():
             print(
@@ -144,6 +149,28 @@ def main(argv: list[str] | None = None) -> int:
         write_html({args.peer: results}, args.report, scenarios)
     print(json.dumps(summary(results)), file=sys.stderr)
     return 0 if all(r.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) for r in results) else 1
+
+
+def merge(paths: list[str], report: str | None) -> int:
+    """One HTML matrix (and a Markdown table on stdout) from several `--json` files."""
+    merged: dict[str, list[Result]] = {}
+    scenarios: list[dict[str, str]] = []
+    for path in paths:
+        described, results = load_json(path)
+        for d in described:
+            if all(d["id"] != s["id"] for s in scenarios):
+                scenarios.append(d)
+        merged.update(results)
+    if report:
+        write_html(merged, report, scenarios)
+    peers = list(merged)
+    print("| scenario | RFC | " + " | ".join(peers) + " |")
+    print("|---|---|" + "---|" * len(peers))
+    index = {(r.scenario, p): r.verdict.value for p, rs in merged.items() for r in rs}
+    for s in scenarios:
+        cells = " | ".join(index.get((s["id"], p), "-") for p in peers)
+        print(f"| `{s['id']}` | {s['rfc']} | {cells} |")
+    return 0
 
 
 def summary(results: list[Result]) -> dict[str, int]:
