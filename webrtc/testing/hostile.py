@@ -200,14 +200,7 @@ def forged_abort() -> bytes:
 
 def peer_vtag(pc: WebRTCPeerConnection) -> int:
     """The verification tag `pc`'s peer expects on the packets `pc` sends (RFC 9260 §8.5)."""
-    assoc: object = sctp_of(pc)
-    writer = getattr(assoc, "writer", None)  # the packet writer stamps the peer's tag
-    tag = getattr(writer, "tag", None) if writer is not None else None
-    if tag is None:
-        tag = getattr(assoc, "_peer_vtag", None)
-    if not isinstance(tag, int):
-        raise ValueError("the association does not expose the peer's verification tag")
-    return tag
+    return sctp_of(pc).writer.tag  # the packet writer stamps every packet with it
 
 
 def send_sctp(
