@@ -240,6 +240,10 @@ class WebRTCDataChannel:
 
     # -- the owning peer connection's side (only it calls these) -------------------------------
 
+    def _reliability(self) -> tuple[int | None, int | None]:
+        """maxRetransmits and maxPacketLifeTime as given (None = unset, unlike the getters)."""
+        return self._max_retransmits, self._max_packet_life_time
+
     def _set_state(self, state: st.ChannelState) -> None:
         self._state = state
 

@@ -965,14 +965,15 @@ class WebRTCPeerConnection:
     def _open_on_sctp(self, ch: WebRTCDataChannel) -> bool:
         assoc = self._sctp
         assert assoc is not None
+        max_retransmits, max_packet_lifetime = ch._reliability()
         try:
             sid = assoc.open_channel(
-                ch._label,
-                protocol=ch._protocol,
-                ordered=ch._ordered,
-                max_retransmits=ch._max_retransmits,
-                max_packet_lifetime=ch._max_packet_life_time,
-                negotiated_id=ch._id if ch._negotiated else None,
+                ch.get_label(),
+                protocol=ch.get_protocol(),
+                ordered=ch.is_ordered(),
+                max_retransmits=max_retransmits,
+                max_packet_lifetime=max_packet_lifetime,
+                negotiated_id=ch.get_id() if ch.is_negotiated() else None,
             )
         except sctp.SctpError as exc:
             logger.debug("cannot open channel %s: %s", clip(ch.get_label()), clip(exc))
