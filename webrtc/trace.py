@@ -602,11 +602,12 @@ class Tracer:
     def sctp_receiver(
         self, receive: Callable[[bytes, float], None]
     ) -> Callable[[bytes, float], None]:
-        """Wrap `Association.receive` so each packet out of DTLS is traced first."""
-        emit = self._callback
+        """Wrap `Association.receive` so each packet out of DTLS is traced first (stamped with
+        the tracer's clock, like the wire events before it, so times follow emission order)."""
+        emit, clock = self._callback, self._clock
 
         def traced(packet: bytes, now: float) -> None:
-            for ev in decode_sctp_packet(packet, time=now, direction="in"):
+            for ev in decode_sctp_packet(packet, time=clock(), direction="in"):
                 emit(ev)
             receive(packet, now)
 

@@ -164,3 +164,23 @@ def test_keylog_parsing() -> None:
         ]
     )
     assert keys == {bytes.fromhex(cr): bytes.fromhex(ms)}
+
+
+def test_gso_super_packet_split_into_its_stun_datagrams() -> None:
+    """A capture on the sending host sees a UDP GSO send as one payload of equal segments."""
+    from ice import stun
+    from webrtc.ladder.capture import gso_segments
+
+    msgs = [
+        stun.Message(stun.Method.BINDING, stun.Class.REQUEST, bytes([i]) * 12).encode()
+        for i in range(3)
+    ]
+    assert gso_segments(b"".join(msgs)) == msgs
+    assert gso_segments(msgs[0]) == [msgs[0]]
+    assert gso_segments(msgs[0] + b"\x17\xfe\xfd" + bytes(30)) == [
+        msgs[0] + b"\x17\xfe\xfd" + bytes(30)
+    ]
+    (ob1, ob2, ob3) = observe([Datagram(0.0, A4, B4, b"".join(msgs))])
+    assert [o.event.fields["tid"] for o in (ob1, ob2, ob3)] == [
+        bytes([i] * 12).hex() for i in range(3)
+    ]

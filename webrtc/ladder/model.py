@@ -18,6 +18,7 @@ another INIT / COOKIE ECHO / SHUTDOWN / RE-CONFIG request with the same summary.
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,7 @@ Address = tuple[str, int]
 MAX_ARROWS = 1500  # arrows drawn at most; the rest fold into one final band
 FOLD_AFTER = 8  # bulk arrows drawn at the start of a long run before folding
 FOLD_MIN = 24  # a run of bulk arrows folds only when longer than this
+MAX_ADDRESSES = 10_000  # remote addresses whose layers name their lifeline
 MATCH_WINDOW = 256  # identical sends before an arrival considered as its origin
 LABEL_MAX = 96  # characters of a label (wire text is hostile: bounded)
 DETAIL_MAX = 1500  # characters of a hover detail
@@ -216,8 +218,8 @@ def _key_fields(ev: TraceEvent) -> str:
         if isinstance(flen, int) and isinstance(total, int) and flen != total:
             off = f.get("fragment_offset", 0)
             text += f" frag {off}+{flen}/{total}"
-        if ev.kind == "Alert":
-            text += f" {f.get('level', '')} {f.get('description', '')}"
+        if ev.kind == "Alert" and "level" in f:  # (an encrypted alert shows no fields)
+            text += f" {f['level']} {f.get('description', '')}"
         return text
     if ev.layer == "SCTP":
         dcep = f.get("dcep")
@@ -280,6 +282,13 @@ def _same_message(ev: TraceEvent) -> tuple[Any, ...] | None:
     return None
 
 
+def _multicast(addr: str) -> bool:
+    try:
+        return ipaddress.ip_address(addr.rpartition(":")[0].strip("[]")).is_multicast
+    except ValueError:
+        return False
+
+
 def _addr(a: Address | None) -> str:
     return "" if a is None else f"{a[0]}:{a[1]}"
 
@@ -311,8 +320,12 @@ class _Lifelines:
         self.addrs: dict[str, list[str]] = defaultdict(list)
         self.traced: set[str] = set(self.order)
         alias: dict[str, str] = {}  # relayed address -> its server's address
+        self.layers: dict[str, set[str]] = defaultdict(set)  # remote address -> layers seen
         for ob in observations:  # RFC 8656 §7.3: the relayed address is the server's
             ev = ob.event
+            decoded = ev.kind != "undecodable"
+            if decoded and ev.remote is not None and len(self.layers) < MAX_ADDRESSES:
+                self.layers[_addr(ev.remote)].add(ev.layer)
             relayed = ev.fields.get("relayed")
             if ev.kind == "Allocate success response" and isinstance(relayed, str):
                 server = _addr(ev.local if ob.captured else ev.remote)
@@ -340,11 +353,26 @@ class _Lifelines:
             self.addrs[name].append(addr)
 
     def name(self, addr: str, layer: str) -> str:
-        """The lifeline of an address, creating a server lifeline on first sight."""
+        """The lifeline of an address, created on first sight and named by its role: "TURN"
+        (a TURN message went there), "peer" (DTLS did), "STUN" (only STUN), else "host"."""
         found = self.by_addr.get(addr)
         if found is not None:
             return found
-        role = "TURN" if layer == "TURN" else "STUN" if layer == "STUN" else "host"
+        layers = self.layers.get(addr, {layer})
+        role = "host"
+        if _multicast(addr):  # RFC 6762: mDNS queries; never a peer, whatever they decode as
+            return self._new(addr, "mDNS" if addr.endswith(":5353") else "multicast")
+        for candidate, names in (
+            ("TURN", {"TURN"}),
+            ("peer", {"DTLS", "SCTP"}),
+            ("STUN", {"STUN"}),
+        ):
+            if layers & names:
+                role = candidate
+                break
+        return self._new(addr, role)
+
+    def _new(self, addr: str, role: str) -> str:
         name = f"{role} {addr}"
         self._bind(addr, name)
         self._add(name)
@@ -377,8 +405,10 @@ def _messages(observations: list[Observation], lines: _Lifelines) -> list[_Msg]:
             out.pop()  # its TURN wrapper: one arrow for the datagram
         if ev.layer == "DTLS" and ev.kind == "ApplicationData":
             last_app[(ob.peer, ev.direction)] = (src, dst, via)
-            if has_sctp:
-                continue  # its SCTP chunks are drawn instead
+            # its SCTP chunks are drawn instead: a peer's trace reports them all; a capture
+            # only those of the records it could decrypt
+            if ev.fields.get("decrypted") is True if ob.captured else has_sctp:
+                continue
         msg = _Msg(order, ob.peer, ev, src, dst, ob.captured, via)
         number = ev.fields.get("datagram")  # webrtc.testing's records number datagrams
         summary = ev.summary if number is None else f"{ev.summary}#{number}"
