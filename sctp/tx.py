@@ -8,7 +8,9 @@ TSNs are unwrapped integers; serial arithmetic (RFC 1982) only where a wire TSN 
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import operator
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -36,6 +38,7 @@ SEND_MESSAGE_OVERHEAD = 160
 MIN_FRAGMENT = 64  # do not start a fragment smaller than this at the end of a packet
 MAX_OUTSTANDING_CHUNKS = 1 << 15
 MAX_DUPTHRESH = 16  # cap of the reordering-adapted miss threshold (RFC 9260 §7.2.4 uses 3)
+MAX_BLOCKED_PASSES = 4096  # transmission passes remembered for the lifetime rule
 DEFAULT_PRIORITY = 256
 
 _TSN_MOD = 1 << 32
@@ -43,6 +46,8 @@ _HALF = 1 << 31
 _PADS = (b"", b"\x00\x00\x00", b"\x00\x00", b"\x00")
 _PPID_BINARY = dcep.PPID_BINARY
 _PPID_STRING = dcep.PPID_STRING
+_bisect_right = bisect.bisect_right
+_pass_number = operator.itemgetter(0)
 _heapreplace = heapq.heapreplace
 _heappush = heapq.heappush
 _new_object = object.__new__  # (an OutChunk or OutMessage built without an __init__ frame)
@@ -53,6 +58,7 @@ class OutMessage:
 
     __slots__ = (
         "abandoned",
+        "born",
         "chunks",
         "counted",
         "data",
@@ -71,6 +77,7 @@ class OutMessage:
     unordered: bool
     max_rtx: int | None
     expires: float | None
+    born: int  # the Sender's transmission pass count when it was queued
     counted: bool  # whether the bytes count towards the channel's buffered amount
     offset: int
     ssn: int
@@ -96,6 +103,7 @@ class OutMessage:
         msg.unordered = unordered
         msg.max_rtx = max_rtx
         msg.expires = expires
+        msg.born = 0
         msg.counted = counted
         msg.offset = 0
         msg.ssn = -1
@@ -242,6 +250,7 @@ class Sender:
         "_timers",
         "_writer",
         "adv_peer_ack",
+        "blocked",
         "by_id",
         "can_send",
         "cum_acked",
@@ -258,6 +267,7 @@ class Sender:
         "next_tsn",
         "now",
         "out_ssn",
+        "passes",
         "pba",
         "peer_forward_tsn",
         "peer_rwnd",
@@ -330,6 +340,10 @@ class Sender:
         self.rtt_chunk: OutChunk | None = None
         self.forward_tsn_due = False
         self.last_data_sent = 0.0
+        # (number, time) of the transmission passes that left messages queued (cwnd, the
+        # peer's window), numbered by `passes`
+        self.passes = 0
+        self.blocked: deque[tuple[int, float]] = deque(maxlen=MAX_BLOCKED_PASSES)
 
     # ------------------------------------------------------------------ queueing
 
@@ -364,6 +378,7 @@ class Sender:
         msg.unordered = unordered
         msg.max_rtx = max_rtx
         msg.expires = expires
+        msg.born = self.passes
         msg.counted = n > 0
         msg.offset = 0
         msg.ssn = -1
@@ -671,6 +686,19 @@ class Sender:
                 streams[m.stream_id] = m.ssn
         return ForwardTsnChunk(self.adv_peer_ack & 0xFFFFFFFF, sorted(streams.items())).encode()
 
+    def _held_back(self, msg: OutMessage) -> bool:
+        """Whether a transmission pass during `msg`'s lifetime left it queued.
+
+        The lifetime rule for unsent messages (RFC 3758 §3.5 leaves them to the sender): a
+        message is dropped unsent only if the sender had a chance to send it in time and
+        congestion control or the peer's window held it back; one whose lifetime ended before
+        any pass (a lifetime shorter than the application's polling interval) is transmitted
+        once, its lifetime then limiting retransmission only."""
+        blocked = self.blocked
+        i = _bisect_right(blocked, msg.born, key=_pass_number)
+        expires = msg.expires
+        return i < len(blocked) and expires is not None and blocked[i][1] < expires
+
     # ------------------------------------------------------------------ T3-rtx
 
     def on_t3_expiry(self, now: float) -> None:
@@ -834,12 +862,27 @@ class Sender:
                 if msg.abandoned:
                     sched.current = None
                     continue
-                # (a partially reliable message goes on the wire at least once, whatever its
-                # lifetime, as usrsctp does: the lifetime limits retransmission only, through
-                # check_abandon; RFC 3758 §3.5 A leaves unsent messages to the sender's policy)
                 data = msg.data
                 dlen = len(data)
                 offset = msg.offset
+                # An expired unsent message is dropped only if a pass during its lifetime held
+                # it back (RFC 3758 §3.5); if no pass came before its expiry (the application
+                # polled later than its lifetime) it goes out once (MULTIPLAYER.md D1).
+                if (
+                    offset == 0
+                    and msg.expires is not None
+                    and now >= msg.expires
+                    and self._held_back(msg)
+                ):
+                    sched.current = None
+                    queued_bytes -= dlen + SEND_MESSAGE_OVERHEAD
+                    ch = channels.get(msg.stream_id)
+                    if ch is not None:
+                        if msg.counted:
+                            ch.buffered -= dlen
+                        ch.queued -= 1
+                    stats.abandoned_messages += 1
+                    continue
                 space = budget - size - 16
                 remaining = dlen - offset
                 # a message that fits one chunk is not split just to fill this packet (fewer
@@ -930,6 +973,9 @@ class Sender:
         self.flight = flight
         self.peer_rwnd = peer_rwnd
         self.next_tsn = next_tsn
+        self.passes += 1
+        if sched.current is not None or active:
+            self.blocked.append((self.passes, now))  # this pass left messages queued
         if nsent:
             stats.data_chunks_sent += nsent
             sent_data = True

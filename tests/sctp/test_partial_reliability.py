@@ -110,3 +110,28 @@ def test_godot_channel_dictionaries_deliver_a_whole_burst(lifetime: int) -> None
     assert got["ordered"] == sent["ordered"]
     assert sorted(got["unreliable"]) == sorted(sent["unreliable"])
     assert sctp_of(pair.a).stats.abandoned_messages == 0
+
+
+def test_messages_held_back_by_congestion_still_expire_unsent() -> None:
+    """RFC 3758 §3.5: a transmission pass during the lifetime left the rest of a burst queued
+    (cwnd full); once expired those are dropped unsent, never delivered late."""
+    a, b = make_pair(5)
+    clock = VirtualClock()
+    connect(a, b, clock)
+    sid = a.assoc.open_channel("u", ordered=False, max_packet_lifetime=100, negotiated_id=2)
+    b.assoc.open_channel("u", ordered=False, max_packet_lifetime=100, negotiated_id=2)
+    for i in range(30):
+        a.assoc.send(sid, bytes([i]) * 1000)
+    first = a.assoc.datagrams_to_send()  # cwnd lets a few out, the pass leaves the rest
+    sent_first = a.assoc.stats.data_chunks_sent
+    assert 0 < sent_first < 30
+    clock.now += 0.2  # the SACK comes back after the lifetime
+    for p in first:
+        b.assoc.receive(p, clock.now)
+    b.assoc.handle_timeout(clock.now)
+    for p in b.assoc.datagrams_to_send():
+        a.assoc.receive(p, clock.now)
+    assert a.assoc.datagrams_to_send() == [] or a.assoc.stats.data_chunks_sent == sent_first
+    assert a.assoc.stats.abandoned_messages == 30 - sent_first
+    b.drain()
+    assert len(b.messages[sid]) == sent_first
