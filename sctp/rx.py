@@ -82,6 +82,20 @@ def message_event(stream_id: int, data: bytes, binary: bool) -> MessageReceived:
     return ev
 
 
+def _sack_lists(
+    packet: bytes, off: int, ngaps: int, ndups: int
+) -> tuple[Sequence[tuple[int, int]], Sequence[int]]:
+    """The gap blocks and duplicate TSNs of the SACK chunk at `off` (RFC 9260 §3.3.4)."""
+    gaps: Sequence[tuple[int, int]] = ()
+    if ngaps:
+        gaps = [_GAP.unpack_from(packet, off + 16 + 4 * i) for i in range(ngaps)]
+    dups: Sequence[int] = ()
+    if ndups:
+        base = off + 16 + 4 * ngaps
+        dups = [U32.unpack_from(packet, base + 4 * i)[0] for i in range(ndups)]
+    return gaps, dups
+
+
 def rx_charge(n: int) -> int:
     """What `n` bytes of received user data count against the receive window."""
     return n if n > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE
@@ -318,14 +332,11 @@ class Receiver:
                 cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, 16)
                 if length < 16 + 4 * (ngaps + ndups):
                     return False
-                gaps: Sequence[tuple[int, int]] = ()
-                if ngaps:
-                    gaps = [_GAP.unpack_from(packet, 28 + 4 * i) for i in range(ngaps)]
-                dups: Sequence[int] = ()
-                if ndups:
-                    base = 28 + 4 * ngaps
-                    dups = [U32.unpack_from(packet, base + 4 * i)[0] for i in range(ndups)]
-                self._tx.on_sack(cum, a_rwnd, gaps, now, dups)  # type: ignore[union-attr]
+                if ngaps or ndups:
+                    gaps, dups = _sack_lists(packet, 12, ngaps, ndups)
+                    self._tx.on_sack(cum, a_rwnd, gaps, now, dups)  # type: ignore[union-attr]
+                else:
+                    self._tx.on_sack(cum, a_rwnd, (), now, ())  # type: ignore[union-attr]
                 if not self.established:
                     self._after_packet(False, now)
                 return True
@@ -427,13 +438,7 @@ class Receiver:
                     ninline = 0
                 reload = dirty = True
                 sack_cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, off + 4)
-                gaps = ()
-                if ngaps:
-                    gaps = [_GAP.unpack_from(packet, off + 16 + 4 * i) for i in range(ngaps)]
-                dups = ()
-                if ndups:
-                    base = off + 16 + 4 * ngaps
-                    dups = [U32.unpack_from(packet, base + 4 * i)[0] for i in range(ndups)]
+                gaps, dups = _sack_lists(packet, off, ngaps, ndups)
                 self._tx.on_sack(sack_cum, a_rwnd, gaps, now, dups)  # type: ignore[union-attr]
         if ninline:
             self._sync(cum, ev_bytes, ninline)
