@@ -17,7 +17,7 @@ from tests.ladder.helpers import ROOT, groups
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
 from webrtc.ladder import Ladder, Layer, Recorder, Status
 from webrtc.ladder.capture import load_capture
-from webrtc.ladder.pcap import CapturingTransport, PcapngWriter, PcapWriter
+from webrtc.ladder.pcap import CapturingTransport, PcapngWriter, PcapWriter, read_datagrams
 from webrtc.net import UdpTransport
 
 
@@ -131,6 +131,29 @@ def test_ladder_command_on_the_capture(tmp_path: Path, monkeypatch: pytest.Monke
     assert proc.returncode == 0, proc.stdout + proc.stderr
     root = ET.fromstring(out.read_text())
     assert any("l-dcep" in (g.get("class") or "") for g in groups(root, "msg"))
+    # --name: lifelines named (and merged) by address
+    addrs = sorted({d.src for d in read_datagrams(cap.open("rb"))})
+    named = tmp_path / "named.svg"
+    specs = [f"--name={host}:{port}=peer{i % 2}" for i, (host, port) in enumerate(addrs)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "webrtc", "ladder", str(cap), "-o", str(named), *specs],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "lifelines peer0, peer1" in proc.stdout or "lifelines peer1, peer0" in proc.stdout
+    wrong = subprocess.run(
+        [sys.executable, "-m", "webrtc", "ladder", str(cap), "-o", str(named), "--name=x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 2 and "--name wants ADDR:PORT=NAME" in wrong.stderr
     bad = subprocess.run(
         [sys.executable, "-m", "webrtc", "ladder", str(keylog), "-o", str(tmp_path / "x.svg")],
         cwd=ROOT,

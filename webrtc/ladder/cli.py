@@ -34,7 +34,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keylog", help="NSS key log (SSLKEYLOGFILE) to decrypt DTLS")
     parser.add_argument("--max-arrows", type=int, default=MAX_ARROWS, help="arrows drawn at most")
     parser.add_argument("--title", help="diagram title (default: the input's name)")
+    parser.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="ADDR=NAME",
+        help="name a captured address's lifeline, e.g. 10.0.0.1:5000=browser (repeatable; "
+        "addresses given the same name share a lifeline)",
+    )
     args = parser.parse_args(argv)
+    names: dict[tuple[str, int], str] = {}
+    for spec in args.name:
+        addr, sep, name = spec.partition("=")
+        host, colon, port = addr.rpartition(":")
+        if not sep or not name or not colon or not port.isdigit() or int(port) > 65535:
+            parser.error(f"--name wants ADDR:PORT=NAME, got {spec!r}")
+        names[(host.strip("[]"), int(port))] = name
     src = Path(args.input)
     try:
         with src.open("rb") as fh:
@@ -46,7 +61,7 @@ def main(argv: list[str]) -> int:
         options["title"] = args.title
     try:
         if magic in _CAPTURE_MAGICS:
-            ladder = load_capture(src, args.keylog, **options)
+            ladder = load_capture(src, args.keylog, names, **options)
         else:
             ladder = load_trace_json(src, **options)
     except (CaptureError, OSError) as exc:
