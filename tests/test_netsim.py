@@ -1,6 +1,14 @@
-"""The simulated network itself: seeded, deterministic, and doing what each knob says."""
+"""The simulated network under the names the suite imports (tests.netsim re-exports the public
+kit, webrtc.testing): seeded, deterministic, and doing what each knob says."""
 
+import webrtc.testing
+from tests import netsim
 from tests.netsim import Impairment, Link, Network, VirtualClock, run_pair
+
+
+def test_the_suite_runs_on_the_public_kit() -> None:
+    for name in netsim.__all__:
+        assert getattr(netsim, name) is getattr(webrtc.testing, name), name
 
 
 def _deliveries(imp: Impairment, n: int = 2000) -> list[bytes]:
