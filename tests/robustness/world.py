@@ -49,14 +49,14 @@ __all__ = [
 class World(Simulation):
     """One simulated network + virtual clock holding any number of peer pairs."""
 
-    def pair(
+    def pair(  # type: ignore[override]
         self,
         host_a: str = "10.0.0.1",
         host_b: str = "10.0.0.2",
         seed: int = 1,
         *,
         large_records: bool = True,
-    ) -> Pair:  # type: ignore[override]
+    ) -> Pair:
         a = self.peer(host_a, seed * 2 + 1, large_records=large_records)
         p = Pair(a, self.peer(host_b, seed * 2 + 2, large_records=large_records))
         p.a.data_channel_received.connect(p.received_a.append)

@@ -50,7 +50,7 @@ def _stack_run(seed: int) -> tuple[list[tuple[object, ...]], float]:
         return len(got) == 50
 
     assert sim.run(done, max_time=60)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for d in rec.datagrams:
         stun = d.data[0] < 4
         handshake = d.data[0] == 22
