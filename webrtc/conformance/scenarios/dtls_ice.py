@@ -21,6 +21,8 @@ EMS = int(hs.ExtensionType.extended_master_secret)  # RFC 7627 §5.1
 ALERT, APPLICATION_DATA = 21, 23
 BACKOFF_WATCH = 3.0  # seconds of retransmissions watched at least (when 4 come sooner)
 CONSENT_WINDOW = 7.0  # seconds watched: one 4-6 s consent interval must end inside it
+CONSENT_TIMEOUT = 30.0  # RFC 7675 §5.1
+CONSENT_SLACK = 2.5  # the expiry is noticed at the next timer tick, up to a few seconds late
 
 
 def _is_dtls(data: bytes) -> bool:
@@ -319,6 +321,63 @@ def unvalidated_source(ctx: Context) -> Outcome:
     )
 
 
+def role_conflict(ctx: Context) -> Outcome:
+    s = ctx.session()
+
+    def both_controlled(text: str) -> str:
+        # after our offer the check list is empty: we claim the controlled role too, so both
+        # agents are controlled and the first check is a role conflict (RFC 8445 §7.3.1.1)
+        s.tester.agent.controlling = False
+        return text
+
+    s.connect(edit_tester_description=both_controlled)
+    s.wait(lambda: any("USE-CANDIDATE" in e.summary for e in s.tester.events("STUN")), 5.0)
+    stun = s.tester.events("STUN")
+    conflicts = [f"{e.direction} {e.summary[:60]}" for e in stun if "487" in e.summary]
+    nominated = [e for e in stun if "USE-CANDIDATE" in e.summary]
+    ours = int(s.tester.agent.stats.get("role_conflicts", 0))
+    controlling = "controlling" if s.tester.agent.controlling else "controlled"
+    return Outcome.check(
+        bool(nominated),
+        "the conflict is resolved (one side switches or answers 487) and a pair is nominated",
+        f"487 responses: {conflicts}; conflicts our agent saw: {ours}; we ended "
+        f"{controlling}; USE-CANDIDATE checks: {len(nominated)}",
+    )
+
+
+def consent_expiry(ctx: Context) -> Outcome:
+    s = ctx.session()
+    s.connect()
+    # consent runs on the selected pair: let our nomination (USE-CANDIDATE) through first
+    s.wait(lambda: any("USE-CANDIDATE" in e.summary for e in s.tester.events("STUN")), 5.0)
+    s.idle(1.0)
+    # from now on the peer's consent checks get no answer (every STUN message of ours is lost)
+    s.proxy.drop_matching(Direction.A_TO_B, lambda d: bool(d) and d[0] < 2, count=10**9)
+    start = s.proxy.now()
+    refused = 0
+    while s.proxy.now() - start < CONSENT_TIMEOUT + CONSENT_SLACK + 3.0:
+        try:
+            s.peer.send("conformance", b"still consented?")
+        except Exception:  # a peer may refuse to send once consent is gone: that is the point
+            refused += 1
+        s.idle(0.5)
+    late = [
+        r.time - start
+        for r in s.proxy.snapshot()
+        if r.direction is Direction.B_TO_A
+        and r.time - start > CONSENT_TIMEOUT + CONSENT_SLACK
+        and any(c == APPLICATION_DATA for c, *_ in dtls_records(r.data))
+    ]
+    return Outcome.check(
+        not late,
+        f"no application data from the peer later than {CONSENT_TIMEOUT:g} s (+{CONSENT_SLACK:g} s"
+        " for its check interval) after its consent checks stopped being answered",
+        f"DTLS application data records after that: {len(late)}"
+        + (f" (first at {late[0]:.1f} s)" if late else "")
+        + f"; sends the peer refused: {refused}",
+    )
+
+
 CATALOG = [
     Scenario(
         "dtls.extended-master-secret",
@@ -405,6 +464,26 @@ CATALOG = [
         "the peer keeps sending consent checks on the selected pair",
         "7 s of idle connection; pass if requests come and no silence exceeds 6.5 s",
         consent_freshness,
+        slow=True,
+    ),
+    Scenario(
+        "ice.role-conflict",
+        "RFC 8445 §7.3.1.1",
+        "An agent that receives a check claiming its own role resolves the conflict by the "
+        "tie-breakers: it switches role or answers 487 (Role Conflict).",
+        "with both agents controlled the conflict is resolved and a pair is nominated",
+        "we claim the controlled role although we offered; pass if a USE-CANDIDATE check follows",
+        role_conflict,
+    ),
+    Scenario(
+        "ice.consent-expiry",
+        "RFC 7675 §5.1",
+        "An endpoint MUST cease transmission on the 5-tuple if it has not received a response to "
+        "any of its consent checks in the last 30 seconds.",
+        "the peer stops sending data about 30 s after its consent checks stop being answered",
+        "the proxy drops all our STUN from then on while the peer is asked to send every 0.5 s; "
+        "pass if no DTLS application data from it comes later than 32.5 s (36 s run)",
+        consent_expiry,
         slow=True,
     ),
     Scenario(
