@@ -15,7 +15,6 @@ from webrtc.conformance.report import load_json, render_html, to_json, write_jso
 from webrtc.conformance.runner import run_catalog
 from webrtc.conformance.scenarios import CATALOG, by_id
 
-
 LONG = {"ice.consent-expiry"}
 
 
