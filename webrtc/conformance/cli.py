@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--host", default="127.0.0.1", help="our tester's and the proxy's address")
     p.add_argument("--no-netns", action="store_true", help="the machine is already isolated")
+    p.add_argument("-v", "--verbose", action="store_true", help="our stack's warnings too")
     p.add_argument("--python313", default=None, help="libdatachannel: a Python >= 3.13")
     p.add_argument("--server", default="ws://127.0.0.1:9080", help="lobby: signaling server")
     p.add_argument("--lobby", default="", help="lobby: join this lobby (default: create one)")
@@ -112,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(args_in)
+    if not args.verbose:  # the stimuli make our tester log failures it is meant to see
+        logging.getLogger("webrtc").setLevel(logging.ERROR)
     if args.list:
         for s in CATALOG:
             print(f"{s.id:40} {s.rfc:16} {s.expects}")
