@@ -5,8 +5,8 @@ Takes and returns whole SCTP packets as bytes; the caller carries them over DTLS
 This module is the control plane: the public API, the association state (changed only by
 `_set_state`), verification tags, the chunk dispatch table, handshake, heartbeat, shutdown and
 abort. The data plane lives in its parts: `rx` (Receiver), `tx` (Sender), `writer`
-(PacketWriter); beside them `timers`, `handshake`, `reset` (RFC 6525), `pl` (RFC 8899) and
-`channels`.
+(PacketWriter); beside them `timers`, `handshake`, `heartbeat`, `reset` (RFC 6525), `pl`
+(RFC 8899) and `channels`. docs/LAYERS.md ("sctp inside") maps them.
 """
 
 from __future__ import annotations
@@ -64,12 +64,10 @@ from .plpmtud import Plpmtud, PlpmtudState
 from .reconfig import StreamReset
 from .rx import Receiver, error_chunk
 from .stats import AssociationStats
-from .timers import PathErrors, Rto, Timers
+from .timers import ASSOCIATION_MAX_RETRANS, PathErrors, Rto, Timers
 from .tx import DEFAULT_SEND_BUFFER, OutMessage, Sender
 
-# RFC 9260 §16 protocol parameters
-MAX_INIT_RETRANSMITS = 8
-ASSOCIATION_MAX_RETRANS = 10
+MAX_INIT_RETRANSMITS = 8  # RFC 9260 §16 Max.Init.Retransmits
 
 PACKET_BUDGET = 1200  # default bytes per SCTP packet including the common header
 DEFAULT_RWND = 1 << 20
@@ -727,10 +725,8 @@ class Association:
         cookie = ack.param(ParamType.STATE_COOKIE)
         if ack.initiate_tag == 0 or ack.outbound_streams == 0 or ack.inbound_streams == 0:
             if ack.initiate_tag:
-                reason = "invalid INIT ACK"
-                self._send_abort(
-                    ack.initiate_tag, False, [(CauseCode.PROTOCOL_VIOLATION, reason.encode())]
-                )
+                why = [(int(CauseCode.PROTOCOL_VIOLATION), b"invalid INIT ACK")]
+                self._send_abort(ack.initiate_tag, False, why)
             self._terminate("invalid INIT ACK")
             return
         if cookie is None:
@@ -999,6 +995,3 @@ _TIMER_TABLE: tuple[tuple[str, Callable[[Association, float], None]], ...] = (
     ("hb", Association._on_heartbeat_timer),
     ("pl", Association._on_pl_timer),
 )
-
-
-__all__ = ["Association", "AssociationStats", "ChannelConfig", "ChannelState", "State"]
