@@ -63,6 +63,7 @@ def test_aiortc_known_bugs_are_failures_with_evidence(tmp_path: Path) -> None:
     assert dcep["rfc"] == "RFC 8832 §5.1"
     assert "21/14" in dcep["expected"]  # the byte counts a correct OPEN declares
     assert "ünïcødé ✓" in dcep["observed"]  # what the character counts cut the label to
+    assert any("character counts" in n and "(15/10)" in n for n in dcep["notes"])
     assert dcep["trace"] and dcep["wire"]
 
     fwd = results["sctp.forward-tsn.ordered"]

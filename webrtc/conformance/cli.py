@@ -114,8 +114,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(args_in)
+    log = logging.getLogger("webrtc")
+    level = log.level
     if not args.verbose:  # the stimuli make our tester log failures it is meant to see
-        logging.getLogger("webrtc").setLevel(logging.ERROR)
+        log.setLevel(logging.ERROR)
+    try:
+        return _run(args, args_in)
+    finally:
+        log.setLevel(level)
+
+
+def _run(args: argparse.Namespace, args_in: list[str]) -> int:
     if args.list:
         for s in CATALOG:
             print(f"{s.id:40} {s.rfc:16} {s.expects}")

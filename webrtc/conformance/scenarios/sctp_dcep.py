@@ -53,11 +53,30 @@ def dcep_utf8_from_peer(ctx: Context) -> Outcome:
     )
     if undecodable:
         observed += f"; the peer's DATA_CHANNEL_OPEN did not decode: {undecodable[-1]}"
+    opens = [
+        e
+        for e in t.events("SCTP", "DATA")
+        if e.direction == "in" and e.fields.get("dcep") in ("OPEN", "undecodable")
+    ]
+    notes = []
+    for e in opens:
+        got_label, got_protocol = str(e.fields.get("label", "")), str(e.fields.get("protocol", ""))
+        if e.fields.get("dcep") == "OPEN" and got_label != LABEL:
+            notes.append(
+                f"declared Label Length {len(got_label.encode())} and Protocol Length "
+                f"{len(got_protocol.encode())}: the character counts of the label and protocol "
+                f"({len(LABEL)}/{len(PROTOCOL)}), not their UTF-8 byte counts "
+                f"({len(LABEL.encode())}/{len(PROTOCOL.encode())})"
+                if len(got_label.encode()) == len(LABEL)
+                else f"declared Label Length {len(got_label.encode())}, label {got_label!r}"
+            )
     return Outcome.check(
         ok,
         f"a channel labelled {LABEL!r} with protocol {PROTOCOL!r} (Label/Protocol Length in bytes:"
         f" {len(LABEL.encode())}/{len(PROTOCOL.encode())})",
         observed,
+        notes=notes,
+        focus=opens[-1].time if opens else None,
     )
 
 
