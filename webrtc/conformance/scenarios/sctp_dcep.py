@@ -367,6 +367,28 @@ def max_message_size_theirs(ctx: Context) -> Outcome:
     )
 
 
+def init_collision(ctx: Context) -> Outcome:
+    s = ctx.session()
+    s.connect()
+    inbound = [e for e in s.tester.events("SCTP") if e.direction == "in"]
+    inits = [e for e in inbound if e.kind == "INIT"]
+    acks = [e for e in inbound if e.kind == "INIT ACK"]
+    if not inits or not acks or inits[0].time > acks[0].time:
+        return Outcome.not_applicable(
+            f"no collision: the peer sent {len(inits)} INIT and {len(acks)} INIT ACK "
+            "(it answered our INIT before sending its own)"
+        )
+    sent, answered = inits[0].fields.get("itag"), acks[0].fields.get("itag")
+    return Outcome.check(
+        sent == answered and s.open_on_both("conformance"),
+        "the peer's INIT ACK (sent while its own INIT was outstanding) carries the Initiate Tag "
+        "of its INIT, and one association comes up",
+        f"its INIT itag={sent}, its INIT ACK itag={answered}; channel open on both: "
+        f"{s.open_on_both('conformance')}",
+        focus=inits[0].time,
+    )
+
+
 def recovers_after_stall(ctx: Context) -> Outcome:
     s = ctx.session()
     label = "stall"
@@ -487,6 +509,15 @@ CATALOG = [
         "the proxy loses 30 % each way; N messages each way; compare byte for byte",
         delivery_30,
         slow=True,
+    ),
+    Scenario(
+        "sctp.init-collision",
+        "RFC 9260 §5.2.1",
+        "An endpoint that receives an INIT in COOKIE-WAIT MUST respond with an INIT ACK using "
+        "the same parameters it sent in its original INIT (including its Initiate Tag).",
+        "both WebRTC ends send INIT at once; the peer's INIT ACK keeps its own INIT's tag",
+        "read off our trace; n/a when the peer answered our INIT before sending its own",
+        init_collision,
     ),
     Scenario(
         "sctp.recovers-after-stall",
