@@ -71,7 +71,11 @@ async def _connect(driver: Any) -> tuple[Any, Any, Any, Any]:
 
 
 async def _to_aiortc(driver: Any, tx: Any, rx: Any, size: int, total: int) -> float:
-    """Our channel `tx` sends `total` bytes to aiortc's `rx`; returns the seconds taken."""
+    """Our channel `tx` sends `total` bytes to aiortc's `rx` as an asyncio application would
+    (`webrtc.aio.send`: put_packet with buffered-amount backpressure, the driver polls on
+    socket readiness); returns the seconds taken."""
+    from webrtc import aio
+
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     received = 0
 
@@ -83,14 +87,10 @@ async def _to_aiortc(driver: Any, tx: Any, rx: Any, size: int, total: int) -> fl
 
     rx.on("message", on_message)
     payload = b"\x00" * size
-    sent = 0
     t0 = time.perf_counter()
-    while not done.done():
-        while sent < total and tx.get_buffered_amount() < _HIGH:
-            tx.put_packet(payload)
-            sent += size
-        driver.wake()
-        await driver.next_round()
+    for _ in range(0, total, size):
+        await aio.send(tx, payload, high_water=_HIGH, driver=driver)
+    await done
     elapsed = time.perf_counter() - t0
     rx.remove_listener("message", on_message)
     return elapsed
@@ -123,7 +123,7 @@ async def _from_aiortc(driver: Any, tx: Any, rx: Any, size: int, total: int) -> 
     t0 = time.perf_counter()
     sender = asyncio.get_running_loop().create_task(send_all())
     while received < total:
-        await driver.next_round()
+        await driver.next_round()  # a poll round, on socket readiness or a timer
         while rx.get_available_packet_count():
             received += len(rx.get_packet())
     elapsed = time.perf_counter() - t0
