@@ -88,6 +88,7 @@ MAX_MID_LENGTH = 256  # characters of a media id (RFC 8843 §9.1 carries at most
 # §6.2): the sender slows down instead of us dropping reliable data or growing without bound.
 RECEIVE_QUEUE_LIMIT = 2 * 1024 * 1024
 MAX_NESTED_POLLS = 8  # poll() from a handler from a handler ...: deeper ones only return OK
+_POLL_IDLE, _POLL_STEPPING, _POLL_EMITTING = 0, 1, 2  # WebRTCPeerConnection._in_poll
 SCTP_MAX_BACKOFF = 3.0  # seconds; libwebrtc's dcsctp caps its timer back-off likewise
 SCTP_FAILURE_TIMEOUT = 30.0  # seconds without any SACK/HEARTBEAT ACK, as RFC 7675 consent
 SRTP_PROFILES = (
@@ -182,8 +183,7 @@ class WebRTCPeerConnection:
         self._trace = None if trace is None else Tracer(trace, self._clock)
         self._certificate: dtls.Certificate | None = None
         self.last_error = Error.OK
-        self._in_poll = False  # inside poll() (also while its signal handlers run)
-        self._in_step = False  # inside poll()'s I/O step (a trace callback may run there)
+        self._in_poll = _POLL_IDLE  # or where poll() is: its I/O step, its signal handlers
         self._nested_polls = 0  # poll() calls from signal handlers now running
         self._closed = False
         self._reset({"stun": [], "turn": [], "loopback": False})
@@ -519,43 +519,37 @@ class WebRTCPeerConnection:
         """Do all pending I/O and timers, then emit queued signals in order. Never blocks."""
         if self._closed:
             return Error.ERR_UNCONFIGURED
-        if self._in_poll:
-            # Called again from a signal handler (Godot returns OK and its inner call goes on
-            # draining): step now too unless the outer call is inside the pipeline (a trace
-            # callback), then go on emitting the same queue, so order is kept and each signal
-            # is emitted once. Past MAX_NESTED_POLLS the enclosing calls emit the rest (a handler
-            # polling for each of thousands of signals must not exhaust Python's stack).
-            if self._in_step or self._nested_polls >= MAX_NESTED_POLLS:
+        outer = self._in_poll
+        if outer:
+            # Called again from a signal handler: as Godot, OK, and this call goes on with the
+            # I/O and the same queue, so order is kept and each signal is emitted once. Not from
+            # inside the I/O step (a trace callback); past MAX_NESTED_POLLS the enclosing calls
+            # emit the rest (a handler polling for each of thousands of signals must not exhaust
+            # Python's stack).
+            if outer == _POLL_STEPPING or self._nested_polls >= MAX_NESTED_POLLS:
                 return Error.OK
             self._nested_polls += 1
-            try:
-                return self._poll_once()
-            finally:
-                self._nested_polls -= 1
-        self._in_poll = True
         try:
-            return self._poll_once()
+            dirty, self._dirty = self._dirty, False
+            if self._agent is not None and not self._broken:
+                self._in_poll = _POLL_STEPPING
+                try:
+                    self._step(self._clock(), dirty)
+                except Exception:  # a layer bug: fail this connection, never the caller
+                    self._fail_internal("poll()")
+                    return Error.ERR_BUG
+            self._in_poll = _POLL_EMITTING
+            # Handlers run here, in order; an exception in one propagates to the caller and
+            # the signals still queued are emitted by the next poll(). A signal is dequeued
+            # before it is emitted, so a handler's own poll() emits only the ones after it.
+            queue = self._emit_queue
+            while queue and not self._closed:
+                signal, args = queue.popleft()
+                signal.emit(*args)
         finally:
-            self._in_poll = False
-
-    def _poll_once(self) -> Error:
-        dirty, self._dirty = self._dirty, False
-        if self._agent is not None and not self._broken:
-            self._in_step = True
-            try:
-                self._step(self._clock(), dirty)
-            except Exception:  # a layer bug: fail this connection, never the caller
-                self._fail_internal("poll()")
-                return Error.ERR_BUG
-            finally:
-                self._in_step = False
-        # Handlers run here, in order; an exception in one propagates to the caller and the
-        # signals still queued are emitted by the next poll(). A signal is dequeued before it
-        # is emitted, so a handler's own poll() emits only the ones after it.
-        queue = self._emit_queue
-        while queue and not self._closed:
-            signal, args = queue.popleft()
-            signal.emit(*args)
+            self._in_poll = outer
+            if outer:
+                self._nested_polls -= 1
         return Error.OK
 
     def close(self) -> None:
