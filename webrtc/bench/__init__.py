@@ -4,9 +4,10 @@ Figures (per stack): setup_ms (median of fresh pairs, with _min/_max), throughpu
 throughput_1k_MBps (reliable ordered channel, buffered-amount backpressure, 1 MB = 10^6 bytes),
 cpu_s_per_MB_16k / _1k (both peers are in this process), rtt_us_median / rtt_us_p99 (64-byte
 ping-pong), the same with `_base` for 1200-byte datagrams only (as with third-party peers),
-to_aiortc_16k_MBps / from_aiortc_16k_MBps (our peer sending to / receiving from an aiortc peer,
-in "ours"), connect_many_s (bringing up `connections` concurrent connections) and
-idle_memory_kB_per_connection (RSS growth / connections). As root the run happens inside a private
+to_aiortc_16k_MBps / from_aiortc_16k_MBps and cpu_s_per_MB_to_aiortc_16k / _from_aiortc_16k (our
+peer sending to / receiving from an aiortc peer, in "ours"), connect_many_s (bringing up
+`connections` concurrent connections) and idle_memory_kB_per_connection (RSS growth /
+connections). As root the run happens inside a private
 network namespace. No test asserts on these numbers.
 """
 
@@ -32,6 +33,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("throughput_1k_MBps", "throughput 1 KiB msgs (MB/s)", "throughput_1k_MBps"),
     ("cpu_s_per_MB_16k", "CPU s per MB, 16 KiB", "cpu_s_per_MB_16k"),
     ("cpu_s_per_MB_1k", "CPU s per MB, 1 KiB", "cpu_s_per_MB_1k"),
+    ("rtt_us_median", "ping-pong 64 B, median (us)", "rtt_us_median"),
+    ("rtt_us_p99", "ping-pong 64 B, p99 (us)", "rtt_us_p99"),
     # Our stack with 1200-byte datagrams only, as it talks to third-party peers (no
     # a=x-dtls-record-size-limit, so no PLPMTUD): the same warm-up and sizes as the rows above.
     ("throughput_16k_MBps_base", "throughput 16 KiB, 1200-B dgrams (MB/s)", "throughput_16k_MBps"),
@@ -43,8 +46,8 @@ ROWS: list[tuple[str, str, str]] = [
     # Our peer against an aiortc peer (16 KiB messages), next to aiortc talking to itself.
     ("to_aiortc_16k_MBps", "ours -> aiortc, 16 KiB msgs (MB/s)", "throughput_16k_MBps"),
     ("from_aiortc_16k_MBps", "aiortc -> ours, 16 KiB msgs (MB/s)", "throughput_16k_MBps"),
-    ("rtt_us_median", "ping-pong 64 B, median (us)", "rtt_us_median"),
-    ("rtt_us_p99", "ping-pong 64 B, p99 (us)", "rtt_us_p99"),
+    ("cpu_s_per_MB_to_aiortc_16k", "CPU s per MB, ours -> aiortc", "cpu_s_per_MB_16k"),
+    ("cpu_s_per_MB_from_aiortc_16k", "CPU s per MB, aiortc -> ours", "cpu_s_per_MB_16k"),
     ("connections", "concurrent connections", "connections"),
     ("connect_many_s", "time to bring them up (s)", "connect_many_s"),
     (
