@@ -444,7 +444,7 @@ class Association:
             and self.state is State.ESTABLISHED
         ):
             # nothing to send (no SACK, or one held back by SACK.Delay, RFC 9260 §6.2): what
-            # _flush would conclude, without the calls
+            # flush() would conclude, without the calls
             tx.cwnd_full = False
         else:
             self.flush(tx.now)
