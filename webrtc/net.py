@@ -325,9 +325,8 @@ class UdpTransport:
         if sock is None:
             return
         try:
-            sock.sendmsg(
-                [b"".join(run)], [(_SOL_UDP, _UDP_SEGMENT, _GSO_SIZE.pack(size))], 0, remote
-            )
+            # the run as an iovec list: the kernel gathers it, no joined copy here
+            sock.sendmsg(run, [(_SOL_UDP, _UDP_SEGMENT, _GSO_SIZE.pack(size))], 0, remote)
             return
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
