@@ -150,9 +150,10 @@ def fragmentation_576(ctx: Context) -> Outcome:
         ),
         45.0,
     )
-    big_from_peer = sum(
-        1 for r in s.proxy.snapshot() if r.direction is Direction.B_TO_A and r.fate == "dropped:mtu"
-    )
+    too_big = [
+        r for r in s.proxy.snapshot() if r.direction is Direction.B_TO_A and r.fate == "dropped:mtu"
+    ]
+    big_from_peer = f"{len(too_big)} of sizes {sorted({len(r.data) for r in too_big})}"
     frags = [f for f in handshakes(s.proxy.snapshot(), Direction.B_TO_A) if not f.whole]
     return Outcome.check(
         ok,
