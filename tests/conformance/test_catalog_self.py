@@ -1,11 +1,15 @@
 """The whole catalog against our own stack (the reference row) passes, on loopback through the
 real proxy. Fewer messages in the exact-delivery scenarios than the command line's default.
-`ice.consent-expiry` (36 s of RFC 7675's 30 s timer) runs in its own test: together they would
-take a minute and a half."""
+`ice.consent-expiry` (36 s of RFC 7675's 30 s timer) runs in its own test, only with
+CONFORMANCE_FULL=1 (as ROBUSTNESS_FULL=1 gates the big matrix): together they would take a minute
+and a half. docs/CONFORMANCE.md has its result from a full run."""
 
 from __future__ import annotations
 
 import json
+import os
+
+import pytest
 
 from webrtc.conformance.cli import main
 from webrtc.conformance.context import RunOptions
@@ -37,6 +41,9 @@ def test_every_scenario_passes_against_our_own_stack() -> None:
     assert "<table" in render_html({"self": results}, CATALOG)
 
 
+@pytest.mark.skipif(
+    os.environ.get("CONFORMANCE_FULL") != "1", reason="36 s of consent timer: CONFORMANCE_FULL=1"
+)
 def test_consent_expiry_passes_against_our_own_stack() -> None:
     results = run_catalog(
         by_id(sorted(LONG)), "self", lambda: StackPeer(seed=9), RunOptions(), progress=None

@@ -96,7 +96,7 @@ class UsersProgram(threading.Thread):
                 if was_connected and state != ConnectionState.STATE_CONNECTED:
                     return  # the runner closed its side: join again
                 waited = time.monotonic() - answered
-                if answered and not was_connected and waited > 3.0 and pc.get_signaling_state():
+                if answered and not was_connected and waited > 1.5 and pc.get_signaling_state():
                     return  # never answered: join again
                 time.sleep(0.002)
         finally:
