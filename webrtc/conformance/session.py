@@ -97,6 +97,15 @@ def rewrite_candidates(description: str, address: Address | None) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    tester_channels: list[tuple[str, dict[str, Any]]]
+    peer_channels: list[tuple[str, dict[str, Any]]]
+    offerer: str
+    wait_open: bool
+    timeout: float
+
+
 @dataclass
 class Session:
     """Our tester, one peer under test and the proxy between them."""
@@ -108,7 +117,7 @@ class Session:
     answers: dict[str, str] = field(default_factory=dict)
     t0: float = field(default_factory=time.monotonic)
     connect_timeout: float = 20.0  # connect()'s default bound
-    _pending_channels: tuple[Any, ...] = ((), (), "tester", False, 20.0)
+    _pending: _Pending | None = None  # what connect() left for connect_rest()
 
     # -- driving ----------------------------------------------------------------------------------
 
@@ -197,14 +206,23 @@ class Session:
             self.answers["tester"] = answer
             self._set_tester_target()
             self.peer.set_answer(edit(rewrite_candidates(answer, for_peer)))
-        self._pending_channels = (tester_channels, peer_channels, offerer, wait_open, timeout)
+        self._pending = _Pending(tester_channels, peer_channels, offerer, wait_open, timeout)
         if wait_connected:
             self.connect_rest()
 
     def connect_rest(self) -> None:
         """The second half of `connect()` (after `wait_connected=False`): wait until connected,
         create the peer's channels (when we offered), wait until they are open."""
-        tester_channels, peer_channels, offerer, wait_open, timeout = self._pending_channels
+        if self._pending is None:
+            raise ScenarioFailed("connect() before connect_rest()", "nothing was signalled")
+        p = self._pending
+        tester_channels, peer_channels, offerer, timeout = (
+            p.tester_channels,
+            p.peer_channels,
+            p.offerer,
+            p.timeout,
+        )
+        wait_open = p.wait_open
         self.require(
             lambda: self.tester.connection_state() == "connected" and self.peer_connected(),
             timeout,

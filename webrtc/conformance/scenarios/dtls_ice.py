@@ -86,7 +86,12 @@ def hello_verify_cookie(ctx: Context) -> Outcome:
             "a second ClientHello echoing our cookie",
             f"the peer sent {len({f.message_seq for f in theirs if f.msg_type == 1})} ClientHello",
         )
-    echoed = hs.ClientHello.parse(second).cookie
+    try:
+        echoed = hs.ClientHello.parse(second).cookie
+    except DtlsError as exc:
+        return Outcome.check(
+            False, "a well-formed second ClientHello", f"it does not decode: {exc}"
+        )
     return Outcome.check(
         echoed == cookie,
         f"ClientHello 2 carries the cookie {cookie.hex()}",
@@ -202,6 +207,43 @@ def replay_dropped(ctx: Context) -> Outcome:
         extra == 0 and s.peer_connected(),
         "the replayed record is discarded (no second HEARTBEAT ACK) and the connection stays up",
         f"HEARTBEAT ACKs after the replay: {extra}; peer {s.peer.connection_state()}",
+        focus=focus,
+    )
+
+
+def bad_record_discarded(ctx: Context) -> Outcome:
+    s = ctx.session()
+    s.connect()
+    s.idle(0.3)
+
+    def acks() -> int:
+        return len([e for e in s.tester.events("SCTP", "HEARTBEAT ACK") if e.direction == "in"])
+
+    def alerts() -> int:
+        return sum(
+            1
+            for r in s.proxy.snapshot()
+            if r.direction is Direction.B_TO_A and any(c == ALERT for c, *_ in dtls_records(r.data))
+        )
+
+    record = _heartbeat_record(s, b"conformance-tampered-" + os.urandom(8))
+    if record is None:
+        return Outcome.not_applicable("our association exposes no verification tag")
+    tampered = record[:-1] + bytes([record[-1] ^ 0x55])  # the AEAD tag no longer verifies
+    focus = s.tester.trace[-1].time if s.tester.trace else None
+    s.proxy.inject(Direction.A_TO_B, tampered)
+    s.idle(1.0)
+    after_bad, alerts_sent = acks(), alerts()
+    good = _heartbeat_record(s, b"conformance-after-" + os.urandom(8))
+    if good is not None:
+        s.proxy.inject(Direction.A_TO_B, good)
+    alive = s.wait(lambda: acks() > after_bad, 3.0)
+    return Outcome.check(
+        after_bad == 0 and alerts_sent == 0 and alive,
+        "the record that fails authentication is silently discarded (no answer, no alert) and the "
+        "connection carries the next record",
+        f"HEARTBEAT ACKs to the tampered record: {after_bad}; alerts from the peer: "
+        f"{alerts_sent}; the next good record answered: {alive}",
         focus=focus,
     )
 
@@ -428,6 +470,17 @@ CATALOG = [
         "we send an SCTP HEARTBEAT record, then inject the same record again; pass if only the "
         "first is answered with a HEARTBEAT ACK and the connection stays up",
         replay_dropped,
+        level="SHOULD",
+    ),
+    Scenario(
+        "dtls.bad-record-discarded",
+        "RFC 6347 §4.1.2.7",
+        "In general, invalid records SHOULD be silently discarded, thus preserving the "
+        "association.",
+        "a record whose authentication fails is dropped without an alert; the connection lives",
+        "we send a HEARTBEAT record with one byte of its AEAD tag flipped, then a good one; pass "
+        "if only the good one is answered and the peer sends no alert",
+        bad_record_discarded,
         level="SHOULD",
     ),
     Scenario(
