@@ -125,7 +125,6 @@ class OutChunk:
     __slots__ = (
         "abandoned",
         "acked",
-        "fast_rtx",
         "in_flight",
         "miss",
         "msg",
@@ -133,6 +132,7 @@ class OutChunk:
         "rtx_pending",
         "sent_time",
         "size",
+        "strike_from",
         "tsn",
         "wire",
     )
@@ -147,7 +147,7 @@ class OutChunk:
     abandoned: bool
     in_flight: bool
     miss: int
-    fast_rtx: bool
+    strike_from: int  # misses count from SACKs newly acking a TSN >= this (next TSN at rtx)
     rtx_pending: bool
 
 
@@ -543,18 +543,23 @@ class Sender:
                     self.cwnd += mtu
         if self.flight == 0:
             self.pba = 0
-        # miss indications (RFC 9260 §7.2.4)
-        if htna and head < len(sent) and sent[head].tsn < htna:
+        # miss indications (RFC 9260 §7.2.4): for TSNs below the highest TSN newly acknowledged,
+        # or, in Fast Recovery when the cumulative TSN advanced, for every TSN reported missing
+        limit = htna
+        if self.fast_recovery and cum_advanced and gaps:
+            limit = max(limit, cum + max(end for _, end in gaps))
+        if limit and head < len(sent) and sent[head].tsn < limit:
             marked = False
             for i in range(head, len(sent)):
                 c = sent[i]
-                if c.tsn >= htna:
+                if c.tsn >= limit:
                     break
-                if c.acked or c.abandoned or c.fast_rtx:
+                # a retransmitted chunk is struck only by acks of data sent after it: a lost
+                # retransmission is fast-retransmitted again, not left to T3-rtx (usrsctp)
+                if c.acked or c.abandoned or c.rtx_pending or htna < c.strike_from:
                     continue
                 c.miss += 1
                 if c.miss >= self.dupthresh:
-                    c.fast_rtx = True
                     if self.check_abandon(c, now):
                         continue
                     self._stats.fast_retransmits += 1
@@ -697,7 +702,11 @@ class Sender:
         blocked = self.blocked
         i = _bisect_right(blocked, msg.born, key=_pass_number)
         expires = msg.expires
-        return i < len(blocked) and expires is not None and blocked[i][1] < expires
+        if i == len(blocked) or expires is None:
+            return False
+        # every pass since it was queued left it queued: if the first (number born + 1) was
+        # forgotten, it waited through MAX_BLOCKED_PASSES passes
+        return blocked[i][0] > msg.born + 1 or blocked[i][1] < expires
 
     # ------------------------------------------------------------------ T3-rtx
 
@@ -796,6 +805,8 @@ class Sender:
             size += n
             c.rtx_pending = False
             c.retransmits += 1
+            c.miss = 0
+            c.strike_from = self.next_tsn
             c.sent_time = now
             c.in_flight = True
             self.flight += c.size
@@ -953,7 +964,7 @@ class Sender:
                 c.abandoned = False
                 c.in_flight = True
                 c.miss = 0
-                c.fast_rtx = False
+                c.strike_from = 0
                 c.rtx_pending = False
                 if msg.chunks is not None:
                     msg.chunks.append(c)

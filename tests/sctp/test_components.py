@@ -289,6 +289,7 @@ def test_rto_arithmetic_of_rfc_9260_6_3_1() -> None:
     rto.sample(0.3)  # C3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT = 7/8 SRTT + 1/8 R'
     assert rto.rttvar == pytest.approx(0.75 * 0.25 + 0.25 * 0.2)
     assert rto.srtt == pytest.approx(0.875 * 0.5 + 0.125 * 0.3)
+    assert rto.srtt is not None
     assert rto.value == pytest.approx(rto.srtt + 4 * rto.rttvar)
     assert rto.base == rto.value
     for _ in range(50):
