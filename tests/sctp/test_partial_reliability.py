@@ -9,7 +9,11 @@ import random
 
 import pytest
 
+from sctp.channels import Channel, ChannelConfig
+from sctp.channels import ChannelState as SctpChannelState
+from sctp.tx import MAX_BLOCKED_PASSES
 from tests.netsim import Impairment, VirtualClock
+from tests.sctp.test_components import SID, TSN0, Parts
 from tests.sctp.util import connect, links, make_pair, run
 from webrtc import ChannelState, Error
 from webrtc.testing import Simulation
@@ -135,3 +139,28 @@ def test_messages_held_back_by_congestion_still_expire_unsent() -> None:
     assert a.assoc.stats.abandoned_messages == 30 - sent_first
     b.drain()
     assert len(b.messages[sid]) == sent_first
+
+
+def test_message_held_back_longer_than_the_pass_record_still_expires_unsent() -> None:
+    """The record of passes that left messages queued is bounded (MAX_BLOCKED_PASSES): a
+    message whose first passes fell out of it (cwnd full for thousands of passes, most after
+    its lifetime) was held back all the same and is dropped unsent, not sent minutes late."""
+    parts = Parts()
+    pr = Channel(3, ChannelConfig("pr", max_packet_lifetime=100, negotiated=True, id=3), False)
+    pr.state = SctpChannelState.OPEN
+    parts.channels.by_id[3] = pr
+    tx = parts.sender()
+    for _ in range(6):
+        tx.send(SID, b"r" * 1000)
+    tx.transmit([], 0.0)  # cwnd lets five out
+    outstanding = len(tx.sent)
+    assert outstanding == 5
+    tx.send(3, b"late")
+    for k in range(MAX_BLOCKED_PASSES + 10):  # a few passes in its lifetime, most after it
+        tx.transmit([], 0.05 if k < 5 else 1.0)
+    parts.writer.take()
+    assert len(tx.sent) == outstanding
+    tx.on_sack(TSN0 + outstanding - 1, 1 << 20, [], 1.0)  # cwnd opens
+    tx.transmit([], 1.0)
+    assert [ch.msg.stream_id for ch in tx.sent[tx.sent_head :]] == [SID]
+    assert parts.stats.abandoned_messages == 1 and pr.queued == 0
