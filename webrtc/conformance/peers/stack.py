@@ -14,7 +14,7 @@ from typing import Any
 from ...data_channel import UNSET_RELIABILITY, WebRTCDataChannel
 from ...errors import Error
 from ...peer_connection import WebRTCPeerConnection
-from ...states import ChannelState, ConnectionState
+from ...states import ChannelState, ConnectionState, GatheringState
 from ...trace import TraceEvent
 from ..model import ScenarioFailed
 from .base import ChannelView
@@ -97,7 +97,10 @@ class StackPeer:
         while time.monotonic() < deadline:
             self.pump()
             for t, sdp in self._descriptions:
-                if t == type_ and self.pc.get_gathering_state() == 2:
+                if (
+                    t == type_
+                    and self.pc.get_gathering_state() == GatheringState.GATHERING_STATE_COMPLETE
+                ):
                     return sdp
             time.sleep(0.002)
         raise ScenarioFailed(f"our stack creates an {type_}", "no description within 10 s")
