@@ -37,6 +37,7 @@ __all__ = ["Direction", "ImpairmentProxy", "ProxyRecord", "Rule"]
 Address = tuple[str, int]
 MAX_DATAGRAM = 65535
 MAX_FRESH_SOCKETS = 16
+SOCKET_BUFFER = 1 << 20  # bytes asked for each socket's kernel buffers
 SELECT_SLICE = 0.02  # the loop wakes at least this often (stop flag, lifetime)
 
 
@@ -137,6 +138,8 @@ class ImpairmentProxy:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         s = socket.socket(family, socket.SOCK_DGRAM)
         s.setblocking(False)
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):  # bursts while the relay sleeps
+            s.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
         s.bind((host, 0))
         return s
 
