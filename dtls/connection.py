@@ -430,41 +430,27 @@ class Connection:
         pending, the plaintext of a datagram holding exactly one current-epoch application_data
         record is returned instead of queued as `ApplicationData` (order is kept); any other
         datagram goes through receive() and None is returned."""
-        if self._state is State.ESTABLISHED and not self._events:
-            plaintext = self._open_fast(data)
+        rs = self._app_read
+        if rs is not None and self._state is State.ESTABLISHED and not self._events:
+            plaintext = rs.open_datagram(data)
             if plaintext is not None:
+                stats = self.stats
+                stats.datagrams_received += 1
+                stats.records_received += 1
                 return plaintext
         self.receive(data, now)
-        return None
-
-    def _open_fast(self, data: bytes) -> bytes | None:
-        """The plaintext of a datagram holding exactly one current-epoch application_data
-        record (ESTABLISHED); None, having changed nothing, for anything else."""
-        rs = self._app_read
-        n = len(data)
-        if rs is not None and n > HEADER_LEN and data[0] == 23:
-            _ct, version, es, length = HEADER.unpack_from(data)
-            if length == n - HEADER_LEN and version == DTLS_1_2 and es >> 48 == rs.epoch:
-                seq = es & SEQ_MASK
-                window = rs.window
-                ahead = seq - window.top  # > 0: newer than anything seen (the common case)
-                if ahead > 0 or not window.is_replay(seq):
-                    plaintext = rs.open_application_data(data, es)
-                    if plaintext is not None and len(plaintext) <= MAX_PLAINTEXT:
-                        window.mark(seq)
-                        stats = self.stats
-                        stats.datagrams_received += 1
-                        stats.records_received += 1
-                        return plaintext
         return None
 
     def receive(self, data: bytes, now: float) -> None:
         """Feed one datagram (it may hold several records)."""
         state = self._state
-        if state is State.ESTABLISHED:
+        if state is State.ESTABLISHED and self._app_read is not None:
             # Fast path: a datagram holding exactly one current-epoch application_data record.
-            plaintext = self._open_fast(data)
+            plaintext = self._app_read.open_datagram(data)
             if plaintext is not None:
+                stats = self.stats
+                stats.datagrams_received += 1
+                stats.records_received += 1
                 self._events.append(ApplicationData(plaintext))
                 return
         elif state in (State.CLOSED, State.FAILED, State.INIT):
