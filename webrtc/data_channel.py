@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import sctp
+
 from . import states as st
 from . import variant
 from .errors import Error
@@ -63,25 +65,19 @@ class WebRTCDataChannel:
     def __init__(
         self,
         owner: WebRTCPeerConnection | None,
-        label: str,
+        config: sctp.ChannelConfig,
         *,
-        protocol: str = "",
-        ordered: bool = True,
-        negotiated: bool = False,
-        channel_id: int = -1,
-        max_retransmits: int | None = None,
-        max_packet_life_time: int | None = None,
+        stream_id: int | None = None,
         budget: ReceiveBudget | None = None,
     ) -> None:
         self._owner = owner
         self._budget = budget  # the owner's receive budget, charged for what _queue holds
-        self._label = label
-        self._protocol = protocol
-        self._ordered = ordered
-        self._negotiated = negotiated
-        self._id = channel_id
-        self._max_retransmits = max_retransmits
-        self._max_packet_life_time = max_packet_life_time
+        self._config = config
+        # the SCTP stream id: a negotiated channel's own, an announced one's from the peer,
+        # ours -1 until the DTLS role fixes its parity (RFC 8832 §6)
+        if stream_id is None:
+            stream_id = -1 if config.id is None else config.id
+        self._id = stream_id
         self._state = ChannelState.STATE_CONNECTING
         self._write_mode = WriteMode.WRITE_MODE_BINARY
         self._queue: deque[tuple[bytes, bool]] = deque()
@@ -89,6 +85,11 @@ class WebRTCDataChannel:
         self._last_was_string = False
         self._packet_error = Error.OK
         self._encode_buffer_max_size = DEFAULT_ENCODE_BUFFER_MAX_SIZE
+
+    @property
+    def config(self) -> sctp.ChannelConfig:
+        """What the channel is (label, protocol, reliability, ...), as SCTP opens it."""
+        return self._config
 
     # -- PacketPeer ---------------------------------------------------------------------------
 
@@ -202,28 +203,28 @@ class WebRTCDataChannel:
         return self._state
 
     def get_label(self) -> str:
-        return self._label
+        return self._config.label
 
     def get_protocol(self) -> str:
-        return self._protocol
+        return self._config.protocol
 
     def get_id(self) -> int:
         """The SCTP stream id; -1 until the DTLS role (hence the id parity) is known."""
         return self._id
 
     def is_ordered(self) -> bool:
-        return self._ordered
+        return self._config.ordered
 
     def is_negotiated(self) -> bool:
-        return self._negotiated
+        return self._config.negotiated
 
     def get_max_retransmits(self) -> int:
-        return UNSET_RELIABILITY if self._max_retransmits is None else self._max_retransmits
+        rtx = self._config.max_retransmits
+        return UNSET_RELIABILITY if rtx is None else rtx
 
     def get_max_packet_life_time(self) -> int:
-        if self._max_packet_life_time is None:
-            return UNSET_RELIABILITY
-        return self._max_packet_life_time
+        lifetime = self._config.max_packet_lifetime
+        return UNSET_RELIABILITY if lifetime is None else lifetime
 
     def get_buffered_amount(self) -> int:
         """Bytes queued locally and not yet sent."""
@@ -239,10 +240,6 @@ class WebRTCDataChannel:
         return self._owner._max_message_size()
 
     # -- the owning peer connection's side (only it calls these) -------------------------------
-
-    def _reliability(self) -> tuple[int | None, int | None]:
-        """maxRetransmits and maxPacketLifeTime as given (None = unset, unlike the getters)."""
-        return self._max_retransmits, self._max_packet_life_time
 
     def _set_state(self, state: st.ChannelState) -> None:
         self._state = state
@@ -266,6 +263,6 @@ class WebRTCDataChannel:
 
     def __repr__(self) -> str:
         return (
-            f"<WebRTCDataChannel {self._label!r} id={self._id} {self._state.name}"
+            f"<WebRTCDataChannel {self._config.label!r} id={self._id} {self._state.name}"
             f" queued={len(self._queue)}>"
         )

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sctp
 from tests.netsim import Network, VirtualClock
 from tests.webrtc.simnet import make_peer
 from webrtc import (
@@ -203,6 +204,10 @@ def test_create_data_channel_getters(pc: WebRTCPeerConnection) -> None:
     assert u.get_protocol() == "p"
     r = pc.create_data_channel("r", {"maxRetransmits": 0})
     assert r is not None and r.get_max_retransmits() == 0
+    assert u.config == sctp.ChannelConfig(
+        "u", "p", ordered=False, max_packet_lifetime=150, negotiated=True, id=7
+    )
+    assert ch.config == sctp.ChannelConfig("chat") and r.config.max_retransmits == 0
 
 
 def test_negotiated_id_taken(pc: WebRTCPeerConnection) -> None:

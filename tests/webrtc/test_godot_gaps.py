@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+import sctp
 from tests.netsim import Network, VirtualClock
 from tests.webrtc.helpers import Pair
 from tests.webrtc.simnet import NetsimTransport, drive, make_peer, wire
@@ -171,7 +172,7 @@ def test_poll_from_trace_callback_does_not_recurse() -> None:
     ],
 )
 def test_encode_buffer_max_size_rounds_up_to_a_power_of_two(value: int, expected: int) -> None:
-    ch = WebRTCDataChannel(None, "x")
+    ch = WebRTCDataChannel(None, sctp.ChannelConfig("x"))
     ch.set_encode_buffer_max_size(value)
     assert ch.get_encode_buffer_max_size() == expected
     ch.encode_buffer_max_size = value
@@ -182,7 +183,7 @@ def test_encode_buffer_max_size_rounds_up_to_a_power_of_two(value: int, expected
 def test_encode_buffer_max_size_refuses_out_of_range(
     value: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ch = WebRTCDataChannel(None, "x")
+    ch = WebRTCDataChannel(None, sctp.ChannelConfig("x"))
     ch.set_encode_buffer_max_size(4096)
     with caplog.at_level(logging.ERROR):
         ch.set_encode_buffer_max_size(value)  # type: ignore[arg-type]
@@ -191,7 +192,10 @@ def test_encode_buffer_max_size_refuses_out_of_range(
 
 
 def test_default_encode_buffer_max_size_is_godots() -> None:
-    assert WebRTCDataChannel(None, "x").get_encode_buffer_max_size() == 8 * 1024 * 1024
+    assert (
+        WebRTCDataChannel(None, sctp.ChannelConfig("x")).get_encode_buffer_max_size()
+        == 8 * 1024 * 1024
+    )
 
 
 # -- get_max_packet_size() == what put_packet accepts --------------------------------------------

@@ -167,7 +167,7 @@ def test_lone_surrogates_elsewhere_in_the_api_give_error_codes() -> None:
     # an over-long host name fails to resolve, it does not raise (IDNA: labels <= 63)
     long_name = {"iceServers": [{"urls": "stun:" + "a" * 70 + ".example"}]}
     assert pc.initialize(long_name) == Error.ERR_CANT_RESOLVE
-    ch = WebRTCDataChannel(None, "x")
+    ch = WebRTCDataChannel(None, sctp.ChannelConfig("x"))
     assert ch.put_var("\ud800") != Error.OK  # never raises
 
 
@@ -506,7 +506,7 @@ def test_log_lines_quote_bounded_excerpts_of_input(caplog: pytest.LogCaptureFixt
     assert pc.initialize({"iceServers": [{"urls": "stuns:x" + huge[:100_000]}]}) == Error.OK
     WebRTCPeerConnection.set_default_extension("E" * 100_000)
     assert pc.create_data_channel(huge[:70_000]) is None
-    ch = WebRTCDataChannel(None, "x")
+    ch = WebRTCDataChannel(None, sctp.ChannelConfig("x"))
     ch.set_encode_buffer_max_size(huge)  # type: ignore[arg-type]
     assert caplog.records
     longest = max(len(r.getMessage()) for r in caplog.records)

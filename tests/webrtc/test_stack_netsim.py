@@ -86,6 +86,7 @@ def test_connect_states_and_text_binary() -> None:
     assert remote.get_label() == "chat" and remote.get_protocol() == "proto"
     assert remote.get_id() == ch.get_id() >= 0 and remote.get_ready_state() == OPEN
     assert not remote.is_negotiated()
+    assert remote.config == ch.config  # the DCEP OPEN carried our sctp.ChannelConfig
     ch.write_mode = ch.WRITE_MODE_TEXT
     assert ch.put_packet("héllo".encode()) == Error.OK
     assert ch.put_packet(b"\xff\xfe") == Error.ERR_INVALID_PARAMETER  # text must be UTF-8

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dtls
 import webrtc.trace as tr
 from ice import stun
 from tests.netsim import Network, VirtualClock
@@ -216,6 +217,32 @@ def test_tracing_off_decodes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Session(traced=False)
     assert s.events == []
     assert s.a._trace is None and s.b._trace is None
+
+
+def test_tracing_keeps_the_dtls_to_sctp_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tracing observes: DTLS datagrams take the same entry points as without a tracer (SCTP
+    packets straight out of receive_application_data, not through ApplicationData events)."""
+    route: list[str] = []
+    receive, receive_app = dtls.Connection.receive, dtls.Connection.receive_application_data
+
+    def spy_receive(conn: dtls.Connection, data: bytes, now: float) -> None:
+        route.append("receive")
+        receive(conn, data, now)
+
+    def spy_receive_app(conn: dtls.Connection, data: bytes, now: float) -> bytes | None:
+        route.append("application data")
+        return receive_app(conn, data, now)
+
+    monkeypatch.setattr(dtls.Connection, "receive", spy_receive)
+    monkeypatch.setattr(dtls.Connection, "receive_application_data", spy_receive_app)
+    routes = []
+    for traced in (False, True):
+        route.clear()
+        s = Session(traced=traced)
+        routes.append(list(route))
+        assert any(ev.layer == "SCTP" and ev.direction == "in" for _, ev in s.events) is traced
+    assert "application data" in routes[0]
+    assert routes[1] == routes[0]
 
 
 def test_raising_callback_is_contained(caplog: pytest.LogCaptureFixture) -> None:
