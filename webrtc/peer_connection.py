@@ -98,10 +98,6 @@ SRTP_PROFILES = (
 _U16_MAX = 65535
 
 
-def _is_dtls(first_byte: int) -> bool:
-    return 20 <= first_byte <= 63  # RFC 7983 §7
-
-
 class _TracedSctpInput:
     """Stands in for the association where SCTP packets leave DTLS while tracing: the tracer
     sees each packet, then the association takes it (same route as untraced)."""
@@ -630,7 +626,7 @@ class WebRTCPeerConnection:
                 if payload is None or not payload:
                     control = True  # STUN, mDNS, or dropped
                     continue
-                if _is_dtls(payload[0]):
+                if 20 <= payload[0] <= 63:  # DTLS (RFC 7983 §7)
                     if dtls_conn is not None:
                         if sctp_in is None:
                             dtls_conn.receive(payload, now)
