@@ -1,7 +1,8 @@
 """Injectable datagram transport and clock: the only I/O of the stack.
 
 A `DatagramTransport` binds one socket per local host and moves datagrams; `UdpTransport` is the
-real non-blocking UDP implementation, and tests back the same protocol with `tests/netsim.py`.
+real non-blocking UDP implementation, and `webrtc.testing.SimTransport` backs the same protocol
+with a simulated network.
 A clock is any `() -> float` of monotonic seconds (default `time.monotonic`).
 """
 
