@@ -160,7 +160,8 @@ def test_ten_percent_loss_game_loop() -> None:
         late = sorted(traffic.latency[key])
         assert len(late) == 4 * 240, key
         # the losses on the other streams never hold it back: a lost DATA costs a fast
-        # retransmit (median) or, lost twice, a backed-off T3-rtx (RFC 9260 §6.3.3)
+        # retransmit (median), a lost retransmission another one (RFC 9260 §7.2.4 miss
+        # indications from data sent after it); T3-rtx only when no later data is acknowledged
         assert late[len(late) // 2] * FRAME < 0.25, key
         assert late[-1] * FRAME < 4.0, key
     # unordered partially reliable messages arrive within their lifetime or not at all

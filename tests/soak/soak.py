@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
+from webrtc.testing.hostile import sctp_of
 
 OPEN = ChannelState.STATE_OPEN
 CLOSED = ChannelState.STATE_CLOSED
@@ -443,15 +444,8 @@ class Soak(Ledger):
             o.get("maxPacketLifeTime"),
             o.get("protocol", ""),
         )
-        seen = (
-            ch.sid,
-            ch.ours.is_ordered(),
-            None if ch.ours.get_max_retransmits() == 65535 else ch.ours.get_max_retransmits(),
-            None
-            if ch.ours.get_max_packet_life_time() == 65535
-            else ch.ours.get_max_packet_life_time(),
-            ch.ours.get_protocol(),
-        )
+        c = ch.ours.config
+        seen = (ch.sid, c.ordered, c.max_retransmits, c.max_packet_lifetime, c.protocol)
         if info != want or seen != want:
             raise Violation(
                 f"{ch.label}: options differ: wanted {want}, ours {seen}, aiortc {info}"
@@ -466,16 +460,42 @@ class Soak(Ledger):
     def _stream_diagnostics(self, ch: Channel) -> str:
         """Best-effort internals of both SCTP stacks for one stream, for bug reports only."""
         sid = ch.sid if ch.sid >= 0 else getattr(ch.theirs, "id", None)
-        assoc = getattr(self.pc, "_sctp", None)
         ours: dict[str, Any] = {}
+        try:
+            assoc = sctp_of(self.pc)
+        except ValueError:
+            assoc = None
         if assoc is not None and sid is not None:
+            rx, tx = assoc.rx, assoc.tx
+            record = assoc.channels.by_id.get(sid)
             ours = {
-                "in_ssn": getattr(assoc, "_in_ssn", {}).get(sid),
-                "in_pending": sorted(getattr(assoc, "_in_pending", {}).get(sid, {})),
-                "frags": sum(f[1] == sid for f in getattr(assoc, "_frags", {}).values()),
-                "channel": repr(getattr(assoc, "_channels", {}).get(sid)),
-                "reset_wanted": sid in getattr(assoc, "_reset_wanted", set()),
-                "rx_cum": getattr(assoc, "_rx_cum", None),
+                "state": assoc.state.name,
+                "in_ssn": rx.in_ssn.get(sid),
+                "in_pending": sorted(rx.in_pending.get(sid, {})),
+                "frags": sum(f[1] == sid for f in rx.frags.values()),
+                "rx_cum": rx.cum % 2**32,  # TSNs are kept unwrapped
+                "rx_above": len(rx.above),
+                "channel": None
+                if record is None
+                else {
+                    "state": record.state.name,
+                    "remote": record.remote,
+                    "ack_received": record.ack_received,
+                    "reset_out": record.reset_out,
+                    "reset_in": record.reset_in,
+                    "buffered": record.buffered,
+                    "queued": record.queued,
+                },
+                "reset_wanted": sid in assoc.reset.wanted,
+                "out_ssn": tx.out_ssn.get(sid),
+                "stream_queue": len(tx.sched.queues.get(sid, ())),
+                "outstanding": len(tx.sent) - tx.sent_head,
+                "flight": tx.flight,
+                "cwnd": tx.cwnd,
+                "peer_rwnd": tx.peer_rwnd,
+                "fast_recovery": tx.fast_recovery,
+                "rto": assoc.rto.value,
+                "retransmissions": assoc.stats.retransmissions,
             }
 
         def theirs() -> dict[str, Any]:
