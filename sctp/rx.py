@@ -314,8 +314,7 @@ class Receiver:
                 self._events.append(ev)
                 ok = True
             else:
-                view = memoryview(packet)[off + 16 : off + length]
-                ok = self.on_data(flags, tsn, sid, ssn, ppid, view)
+                ok = self.on_data(flags, tsn, sid, ssn, ppid, packet[off + 16 : off + length])
             if ok:
                 if self.established:
                     # the association's after-packet bookkeeping for the common state
@@ -486,11 +485,42 @@ class Receiver:
         """RFC 9260 §6.2. Returns False if the association was aborted."""
         stats = self._stats
         stats.data_chunks_received += 1
+        cum = self.cum
+        size = len(user_data)
+        if (
+            flags & 3 != 3
+            and (wire_tsn - cum) & 0xFFFFFFFF == 1
+            and not self.above
+            and size
+            and sid < self.inbound_streams
+            and self.held
+            + self.event_bytes
+            + (charge := size if size > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE)
+            <= self.rwnd_max
+        ):
+            # A fragment with the next TSN, no gaps, room in the window: what the checks below
+            # conclude. Kept for reassembly (within the window, so below hard_limit); with no
+            # TSN above it only an E fragment can complete a message (RFC 9260 §6.9).
+            tsn = cum + 1
+            self.cum = tsn
+            if tsn > self.max:
+                self.max = tsn
+            self.sack_due = True
+            if flags & FLAG_IMMEDIATE:
+                self.sack_immediate = True  # RFC 7053
+            if type(user_data) is memoryview and (
+                size < 512 or len(user_data.obj) > 2 * size  # type: ignore[arg-type]
+            ):
+                user_data = bytes(user_data)  # a small fragment does not keep its packet alive
+            self.frags[tsn] = (flags, sid, ssn, ppid, user_data)
+            self.held += charge
+            if flags & FLAG_END:
+                return self._try_reassemble(tsn)
+            return True
         if not user_data:
             # RFC 9260 §6.2: DATA without user data -> ABORT with No User Data
             self._abort("DATA chunk without user data", CauseCode.NO_USER_DATA)
             return False
-        cum = self.cum
         d = (wire_tsn - cum) & 0xFFFFFFFF
         if d >= _HALF:
             d -= _TSN_MOD
@@ -502,7 +532,6 @@ class Receiver:
                 self.dups.append(wire_tsn)
             self.sack_immediate = True
             return True
-        size = len(user_data)
         if (d > MAX_TSN_AHEAD or (d > 1 and len(self.above) >= MAX_OUT_OF_ORDER)) or (
             tsn > self.max
             and self.held + self.event_bytes + rx_charge(size) > self.rwnd_max
@@ -594,9 +623,15 @@ class Receiver:
                 return True
             start -= 1
             f = prv[0]
-        parts = [frags.pop(t)[4] for t in range(start, end + 1)]
+        parts = []
+        freed = 0
+        for t in range(start, end + 1):
+            part = frags.pop(t)[4]
+            parts.append(part)
+            n = len(part)
+            freed += n if n > RECEIVE_MIN_CHARGE else RECEIVE_MIN_CHARGE  # rx_charge(n)
         data = b"".join(parts)
-        self.held -= sum(rx_charge(len(p)) for p in parts)
+        self.held -= freed
         limit = self.max_message_size
         if limit and len(data) > limit:
             self._abort("message exceeds max-message-size", CauseCode.PROTOCOL_VIOLATION)
