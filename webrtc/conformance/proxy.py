@@ -194,6 +194,12 @@ class ImpairmentProxy:
             self._rules.append(rule)
         return rule
 
+    def decoy(self) -> Address:
+        """A fresh socket on B's side that relays nothing: what B sends to it is recorded as
+        `Direction.TO_FRESH` (a candidate that gives B more pairs to check)."""
+        with self._lock:
+            return self._fresh_socket().getsockname()[:2]  # type: ignore[no-any-return]
+
     def inject(self, direction: Direction, data: bytes, *, fresh: bool = False) -> bool:
         """Send `data` to the side `direction` points at (from a fresh socket if asked)."""
         with self._lock:

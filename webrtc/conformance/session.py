@@ -81,7 +81,9 @@ def candidates_in(description: str) -> list[str]:
     ]
 
 
-def rewrite_candidates(description: str, address: Address | None) -> str:
+def rewrite_candidates(
+    description: str, address: Address | None, extra: Iterable[Address] = ()
+) -> str:
     """`description` with its candidates replaced by one host candidate at `address` and
     end-of-candidates (None: no candidate and no end-of-candidates, so the receiver must wait
     for a peer-reflexive one; RFC 8838 §11 lets it fail an empty, ended check list)."""
@@ -93,6 +95,10 @@ def rewrite_candidates(description: str, address: Address | None) -> str:
     if address is not None:
         host, port = address
         lines.append(f"a=candidate:9 1 udp {PROXY_CANDIDATE_PRIORITY} {host} {port} typ host")
+        for n, (host, port) in enumerate(extra, start=10):  # lower priority than the real one
+            lines.append(
+                f"a=candidate:{n} 1 udp {PROXY_CANDIDATE_PRIORITY - n} {host} {port} typ host"
+            )
         lines.append("a=end-of-candidates")
     return "\r\n".join(lines) + "\r\n"
 
@@ -167,6 +173,7 @@ class Session:
         tester_channels: Iterable[tuple[str, dict[str, Any]]] = (("conformance", {}),),
         peer_channels: Iterable[tuple[str, dict[str, Any]]] = (),
         give_peer_candidates: bool = True,
+        decoys: int = 0,
         edit_tester_description: Callable[[str], str] | None = None,
         wait_open: bool = True,
         wait_connected: bool = True,
@@ -175,7 +182,8 @@ class Session:
         """Signal through the proxy, then wait until both are connected and every channel
         created here is open on both sides. `give_peer_candidates=False` gives the peer no
         candidate of ours (it must learn us as peer-reflexive); `wait_connected=False` returns
-        once the descriptions are exchanged."""
+        once the descriptions are exchanged; `decoys` adds that many candidates of ours at proxy
+        sockets that relay nothing (more pairs for the peer to check)."""
         timeout = self.connect_timeout if timeout is None else timeout
         role = getattr(self.peer, "offer_role", "either")
         if role == "offerer" or (role == "answerer" and offerer == "peer"):
@@ -190,11 +198,12 @@ class Session:
                 self.peer.create_channel(label, options)
         edit = edit_tester_description or (lambda text: text)
         for_peer = self.proxy.address_for_b if give_peer_candidates else None
+        extra = [self.proxy.decoy() for _ in range(decoys)]
         if offerer == "tester":
             offer = self.tester.create_offer()
             self.offers["tester"] = offer
             self._set_tester_target()
-            answer = self.peer.accept_offer(edit(rewrite_candidates(offer, for_peer)))
+            answer = self.peer.accept_offer(edit(rewrite_candidates(offer, for_peer, extra)))
             self.answers["peer"] = answer
             self._set_peer_target(answer)
             self.tester.set_answer(rewrite_candidates(answer, self.proxy.address_for_a))
@@ -205,7 +214,7 @@ class Session:
             answer = self.tester.accept_offer(rewrite_candidates(offer, self.proxy.address_for_a))
             self.answers["tester"] = answer
             self._set_tester_target()
-            self.peer.set_answer(edit(rewrite_candidates(answer, for_peer)))
+            self.peer.set_answer(edit(rewrite_candidates(answer, for_peer, extra)))
         self._pending = _Pending(tester_channels, peer_channels, offerer, wait_open, timeout)
         if wait_connected:
             self.connect_rest()

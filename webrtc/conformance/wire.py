@@ -98,6 +98,20 @@ def message(frags: list[Handshake], msg_type: int, nth: int = 0) -> bytes | None
     return bytes(buf) if all(have) else None
 
 
+def stun_transactions(
+    records: Iterable[ProxyRecord], directions: tuple[Direction, ...]
+) -> list[tuple[float, bytes]]:
+    """`(first time seen, transaction id)` of each STUN request sent in `directions`, in order."""
+    seen: dict[bytes, float] = {}
+    for r in records:
+        d = r.data
+        if r.direction not in directions or r.fate == "injected" or len(d) < 20:
+            continue
+        if d[0] <= 1 and d[4:8] == b"\x21\x12\xa4\x42" and d[0] & 0x01 == 0 and d[1] & 0x10 == 0:
+            seen.setdefault(bytes(d[8:20]), r.time)
+    return sorted((t, tid) for tid, t in seen.items())
+
+
 def stun_requests(records: Iterable[ProxyRecord], direction: Direction) -> list[float]:
     """Times of the STUN requests (class bits 00, RFC 8489 §5) sent in `direction`."""
     return [

@@ -14,12 +14,16 @@ from ..context import Context
 from ..model import Outcome, Scenario
 from ..proxy import Direction
 from ..session import Session
-from ..wire import dtls_records, handshakes, message, stun_requests
+from ..wire import dtls_records, handshakes, message, stun_requests, stun_transactions
 
 CLIENT_HELLO, SERVER_HELLO, HELLO_VERIFY_REQUEST = 1, 2, 3
 EMS = int(hs.ExtensionType.extended_master_secret)  # RFC 7627 §5.1
 ALERT, APPLICATION_DATA = 21, 23
 BACKOFF_WATCH = 3.0  # seconds of retransmissions watched at least (when 4 come sooner)
+MIN_TA = 0.005  # RFC 8445 §14.2: Ta is never below 5 ms
+PACING_SLACK = 0.001  # timestamps are taken by the proxy's thread, not at the peer
+PACING_CHECKS = 8  # the first check transactions looked at
+PACING_DELAY = 0.3  # one-way delay the proxy adds in ice.check-pacing
 CONSENT_WINDOW = 7.0  # seconds watched: one 4-6 s consent interval must end inside it
 CONSENT_TIMEOUT = 30.0  # RFC 7675 §5.1
 CONSENT_SLACK = 2.5  # the expiry is noticed at the next timer tick, up to a few seconds late
@@ -364,6 +368,25 @@ def unvalidated_source(ctx: Context) -> Outcome:
     )
 
 
+def check_pacing(ctx: Context) -> Outcome:
+    slow = Impairment(delay=PACING_DELAY)  # answers come late: the peer keeps checking others
+    s = ctx.session(a_to_b=slow, b_to_a=slow)
+    s.connect(decoys=3)  # four candidates of ours: the peer has several pairs to check
+    s.idle(1.0)
+    checks = stun_transactions(s.proxy.snapshot(), (Direction.B_TO_A, Direction.TO_FRESH))
+    first = [t for t, _ in checks][:PACING_CHECKS]
+    if len(first) < 3:
+        return Outcome.not_applicable(f"the peer sent only {len(first)} checks")
+    gaps = sorted(b - a for a, b in itertools.pairwise(first))
+    shown = ", ".join(f"{g * 1000:.1f}" for g in gaps)
+    return Outcome.check(
+        gaps[0] >= MIN_TA - PACING_SLACK,
+        f"new connectivity checks at least Ta apart, never closer than {MIN_TA * 1000:g} ms",
+        f"gaps between its first {len(first)} check transactions: {shown} ms "
+        f"(median {gaps[len(gaps) // 2] * 1000:.1f} ms)",
+    )
+
+
 def role_conflict(ctx: Context) -> Outcome:
     s = ctx.session()
 
@@ -519,6 +542,17 @@ CATALOG = [
         "7 s of idle connection; pass if requests come and no silence exceeds 6.5 s",
         consent_freshness,
         slow=True,
+    ),
+    Scenario(
+        "ice.check-pacing",
+        "RFC 8445 §14.2",
+        "Ta (the pacing of new connectivity checks) defaults to 50 ms and MUST NOT be "
+        "configured below 5 ms.",
+        "the peer's first check transactions are at least 5 ms apart",
+        "we signal three extra candidates (proxy sockets that relay nothing) and the proxy "
+        "delays 300 ms each way, so the peer checks several pairs; its first (up to 8) check "
+        "transactions are timed at the proxy",
+        check_pacing,
     ),
     Scenario(
         "ice.role-conflict",
