@@ -1,7 +1,8 @@
 """The robustness tests' names over the public kit (`webrtc.testing.Simulation`).
 
-`World` is a `Simulation` whose `pair()` returns tests.webrtc.helpers.Pair; `NatNetwork` is the
-kit's `Network` (NAT rebinding, source changes, `inject` and `tap` are built in).
+`World` is the kit's `Simulation` (its `pair()` gives a `PeerPair` = tests.webrtc.helpers.Pair);
+`NatNetwork` is the kit's `Network` (NAT rebinding, source changes, `inject` and `tap` are built
+in).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import math
 import random
 
-from tests.webrtc.helpers import Pair
 from webrtc import ConnectionState, WebRTCPeerConnection
 from webrtc.testing import (
     Address,
@@ -21,7 +21,6 @@ from webrtc.testing import (
     Ticker,
     VirtualClock,
     bound_address,
-    wire,
 )
 
 PC = WebRTCPeerConnection
@@ -48,21 +47,6 @@ __all__ = [
 
 class World(Simulation):
     """One simulated network + virtual clock holding any number of peer pairs."""
-
-    def pair(  # type: ignore[override]
-        self,
-        host_a: str = "10.0.0.1",
-        host_b: str = "10.0.0.2",
-        seed: int = 1,
-        *,
-        large_records: bool = True,
-    ) -> Pair:
-        a = self.peer(host_a, seed * 2 + 1, large_records=large_records)
-        p = Pair(a, self.peer(host_b, seed * 2 + 2, large_records=large_records))
-        p.a.data_channel_received.connect(p.received_a.append)
-        p.b.data_channel_received.connect(p.received_b.append)
-        wire(p.a, p.b)
-        return p
 
 
 def binomial_upper(n: int, p: float, sigmas: float = 4.0) -> float:

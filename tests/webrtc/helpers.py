@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from webrtc import Error, WebRTCDataChannel, WebRTCPeerConnection
+from tests.webrtc.simnet import drive, make_peer, wire
+from webrtc import Error, WebRTCDataChannel
+from webrtc.testing import Impairment, Network, PeerPair, VirtualClock
+
+Pair = PeerPair  # two signalled peers and the channels each received
 
 
-@dataclass
-class Pair:
-    a: WebRTCPeerConnection
-    b: WebRTCPeerConnection
-    received_a: list[WebRTCDataChannel] = field(default_factory=list)  # data_channel_received on a
-    received_b: list[WebRTCDataChannel] = field(default_factory=list)
+class World:
+    """One simulated network (seeded, optionally impaired) and virtual clock; pairs of peers."""
 
-    def remote(self, label: str, on_b: bool = True) -> WebRTCDataChannel | None:
-        for ch in self.received_b if on_b else self.received_a:
-            if ch.get_label() == label:
-                return ch
-        return None
+    def __init__(self, impairment: Impairment | None = None, seed: int = 0) -> None:
+        self.net = Network(impairment, seed=seed)
+        self.clock = VirtualClock()
+
+    def pair(self, *, signal: bool = True) -> Pair:
+        """Peers on 10.0.0.1 and 10.0.0.2 (rng seeds 11, 22), signalled to each other unless
+        `signal` is False."""
+        a = make_peer(self.net, self.clock, "10.0.0.1", 11)
+        b = make_peer(self.net, self.clock, "10.0.0.2", 22)
+        p = Pair(a, b)
+        a.data_channel_received.connect(p.received_a.append)
+        b.data_channel_received.connect(p.received_b.append)
+        if signal:
+            wire(a, b)
+        return p
+
+    def run(self, p: Pair, until: Callable[[], bool], max_time: float = 60.0) -> bool:
+        return drive(self.net, self.clock, [p.a, p.b], until, max_time=max_time)
 
 
 def payload(n: int, seed: int) -> bytes:

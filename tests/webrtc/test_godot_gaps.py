@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 
 import pytest
 
 import sctp
 from tests.netsim import Network, VirtualClock
-from tests.webrtc.helpers import Pair
+from tests.webrtc.helpers import Pair, World
 from tests.webrtc.simnet import NetsimTransport, drive, make_peer, wire
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
 from webrtc.peer_connection import MAX_NESTED_POLLS
 
 OPEN = ChannelState.STATE_OPEN
-
-
-class World:
-    def __init__(self) -> None:
-        self.net = Network(seed=3)
-        self.clock = VirtualClock()
-
-    def pair(self) -> Pair:
-        a = make_peer(self.net, self.clock, "10.0.0.1", 11)
-        b = make_peer(self.net, self.clock, "10.0.0.2", 22)
-        p = Pair(a, b)
-        a.data_channel_received.connect(p.received_a.append)
-        b.data_channel_received.connect(p.received_b.append)
-        wire(a, b)
-        return p
-
-    def run(self, p: Pair, until: Callable[[], bool], max_time: float = 60.0) -> bool:
-        return drive(self.net, self.clock, [p.a, p.b], until, max_time=max_time)
 
 
 def connected(w: World) -> tuple[Pair, WebRTCDataChannel]:

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import sctp
 from tests.netsim import Network, VirtualClock
-from tests.webrtc.helpers import Pair
-from tests.webrtc.simnet import drive, make_peer, wire
+from tests.webrtc.helpers import Pair, World
+from tests.webrtc.simnet import make_peer
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
 from webrtc.data_channel import RX_MESSAGE_OVERHEAD
 from webrtc.logs import MAX_QUOTED
@@ -33,24 +33,6 @@ from webrtc.peer_connection import RECEIVE_QUEUE_LIMIT
 OPEN = ChannelState.STATE_OPEN
 CLOSED = ChannelState.STATE_CLOSED
 CONNECTED = WebRTCPeerConnection.STATE_CONNECTED
-
-
-class World:
-    def __init__(self, seed: int = 3) -> None:
-        self.net = Network(seed=seed)
-        self.clock = VirtualClock()
-
-    def pair(self) -> Pair:
-        a = make_peer(self.net, self.clock, "10.0.0.1", 11)
-        b = make_peer(self.net, self.clock, "10.0.0.2", 22)
-        p = Pair(a, b)
-        a.data_channel_received.connect(p.received_a.append)
-        b.data_channel_received.connect(p.received_b.append)
-        wire(a, b)
-        return p
-
-    def run(self, p: Pair, until: Callable[[], bool], max_time: float = 60.0) -> bool:
-        return drive(self.net, self.clock, [p.a, p.b], until, max_time=max_time)
 
 
 def connected(w: World) -> tuple[Pair, WebRTCDataChannel, WebRTCDataChannel]:

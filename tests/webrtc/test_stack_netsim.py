@@ -6,33 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.netsim import Impairment, Network, VirtualClock
-from tests.webrtc.helpers import Bulk, Pair, all_of, drain, payload
-from tests.webrtc.simnet import drive, make_peer, wire
+from tests.netsim import Impairment
+from tests.webrtc.helpers import Bulk, Pair, World, all_of, drain, payload
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
 
 PC = WebRTCPeerConnection
 OPEN = ChannelState.STATE_OPEN
 CLOSED = ChannelState.STATE_CLOSED
-
-
-class World:
-    def __init__(self, impairment: Impairment | None = None, seed: int = 0) -> None:
-        self.net = Network(impairment, seed=seed)
-        self.clock = VirtualClock()
-
-    def pair(self, *, signal: bool = True) -> Pair:
-        a = make_peer(self.net, self.clock, "10.0.0.1", 11)
-        b = make_peer(self.net, self.clock, "10.0.0.2", 22)
-        p = Pair(a, b)
-        a.data_channel_received.connect(p.received_a.append)
-        b.data_channel_received.connect(p.received_b.append)
-        if signal:
-            wire(a, b)
-        return p
-
-    def run(self, p: Pair, until: Callable[[], bool], max_time: float = 60.0) -> bool:
-        return drive(self.net, self.clock, [p.a, p.b], until, max_time=max_time)
 
 
 def connect(w: World, p: Pair, *labels: str) -> list[WebRTCDataChannel]:
