@@ -16,18 +16,14 @@ browser's lobby).
 
 from __future__ import annotations
 
+import functools
 import json
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from tests.interop.chromium_peer import BASE_FLAGS, CHROMIUM
+from tests.signaling import browser_kit
 from webrtc import ConnectionStatus, Error, TransferMode
 from webrtc.cli.multiplayer import DemoClient, build_parser
 
@@ -166,14 +162,7 @@ class Recorder(DemoClient):
         self.packets.append((sender, channel, mode, data.decode()))
 
 
-def wait(what: str, check: Callable[[], bool], pump: Callable[[], None]) -> None:
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while time.monotonic() < deadline:
-        pump()
-        if check():
-            return
-        time.sleep(FRAME)
-    raise TimeoutError(f"{what} not reached within {STEP_TIMEOUT}s")
+wait = functools.partial(browser_kit.wait, timeout=STEP_TIMEOUT, step=FRAME)
 
 
 def state(page: Any) -> dict[str, Any]:
@@ -272,37 +261,17 @@ def play(page: Any, ws_url: str, http_url: str, python_is_server: bool) -> dict[
 
 
 def main() -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="multiplayer-interop-"))
-    (workdir / "index.html").write_text(PAGE)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "webrtc", "signal", "--port", "0", "--static", str(workdir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        ws_url = server.stdout.readline().split()[-1]
-        http_url = "http://" + ws_url.removeprefix("ws://") + "/"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[*BASE_FLAGS, "--disable-features=WebRtcHideLocalIpsWithMdns"],
-            )
-            try:
-                rounds = []
-                for python_is_server in (True, False):
-                    page = browser.new_page()
-                    rounds.append(play(page, ws_url, http_url, python_is_server))
-                    page.close()
-            finally:
-                browser.close()
-        print(json.dumps({"rounds": rounds, "ok": True}))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stdout is not None:
-            server.stdout.close()
+    with (
+        browser_kit.serving(PAGE, "webrtc", "signal") as (ws_url, http_url),
+        sync_playwright() as pw,
+        browser_kit.chromium(pw) as browser,
+    ):
+        rounds = []
+        for python_is_server in (True, False):
+            page = browser.new_page()
+            rounds.append(play(page, ws_url, http_url, python_is_server))
+            page.close()
+    print(json.dumps({"rounds": rounds, "ok": True}))
     return 0
 
 

@@ -1,25 +1,13 @@
 """Chromium as a Godot web export (MULTIPLAYER.md §3 channels) against our WebRTCMultiplayerPeer."""
 
-import importlib.util
-import json
-import os
-
 import pytest
 
-from tests.interop.chromium_peer import CHROMIUM
-from tests.interop.netns import private_netns, require
+from tests.signaling.browser_kit import run_scenario
 
 
 @pytest.mark.interop
 def test_browser_plays_godot_against_our_server_and_client() -> None:
-    require(os.path.exists(CHROMIUM), f"Chromium not installed at {CHROMIUM}")
-    require(importlib.util.find_spec("playwright") is not None, "playwright not installed")
-    with private_netns("mp") as ns:
-        proc = ns.python("-m", "tests.multiplayer.browser_scenario", timeout=240)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert summary["ok"] is True
-    rounds = summary["rounds"]
+    rounds = run_scenario("tests.multiplayer.browser_scenario", "mp", timeout=240)["rounds"]
     assert [r["python_is_server"] for r in rounds] == [True, False]
     assert rounds[0]["our_id"] == 1 and rounds[0]["browser_id"] >= 2
     assert rounds[1]["browser_id"] == 1 and rounds[1]["our_id"] >= 2

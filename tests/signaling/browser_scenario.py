@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from tests.interop.chromium_peer import BASE_FLAGS, CHROMIUM
+from tests.signaling import browser_kit
 from webrtc.signaling.client import (
     CandidateReceived,
     Connected,
@@ -109,14 +104,7 @@ function start(lobby) {
 """
 
 
-def wait(what: str, check: Callable[[], bool], pump: Callable[[], None]) -> None:
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while time.monotonic() < deadline:
-        pump()
-        if check():
-            return
-        time.sleep(0.01)
-    raise TimeoutError(f"{what} not reached within {STEP_TIMEOUT}s")
+wait = functools.partial(browser_kit.wait, timeout=STEP_TIMEOUT)
 
 
 def _lobby_known(page: Any) -> bool:
@@ -124,37 +112,22 @@ def _lobby_known(page: Any) -> bool:
 
 
 def main() -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="signaling-interop-"))
-    (workdir / "index.html").write_text(PAGE)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "webrtc.signaling", "--port", "0", "--static", str(workdir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     events: list[Event] = []
-    host = SignalingClient()
-    try:
-        assert server.stdout is not None
-        ws_url = server.stdout.readline().split()[-1]
-        http_url = "http://" + ws_url.removeprefix("ws://") + "/"
+    with browser_kit.serving(PAGE, "webrtc.signaling") as (ws_url, http_url):
+        host = SignalingClient()
+        try:
 
-        def pump() -> None:
-            events.extend(host.poll())
+            def pump() -> None:
+                events.extend(host.poll())
 
-        host.connect(ws_url)
-        wait("host connected", lambda: any(isinstance(e, Connected) for e in events), pump)
-        assert host.join("", mesh=True)
-        wait("host joined", lambda: any(isinstance(e, LobbyJoined) for e in events), pump)
-        lobby = host.lobby
-        assert host.peer_id == 1 and host.mesh
+            host.connect(ws_url)
+            wait("host connected", lambda: any(isinstance(e, Connected) for e in events), pump)
+            assert host.join("", mesh=True)
+            wait("host joined", lambda: any(isinstance(e, LobbyJoined) for e in events), pump)
+            lobby = host.lobby
+            assert host.peer_id == 1 and host.mesh
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[*BASE_FLAGS, "--disable-features=WebRtcHideLocalIpsWithMdns"],
-            )
-            try:
+            with sync_playwright() as pw, browser_kit.chromium(pw) as browser:
                 pages = [browser.new_page(), browser.new_page()]
                 for page in pages:
                     page.goto(http_url)
@@ -221,14 +194,8 @@ def main() -> int:
                         }
                     )
                 )
-            finally:
-                browser.close()
-    finally:
-        host.close()
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stdout is not None:
-            server.stdout.close()
+        finally:
+            host.close()
     return 0
 
 
