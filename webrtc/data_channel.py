@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sctp
 
 from . import states as st
-from . import variant
 from .errors import Error
-from .logs import clip
+from .packet_peer import DEFAULT_ENCODE_BUFFER_MAX_SIZE, PacketPeer
 from .states import ChannelState, WriteMode
 
 if TYPE_CHECKING:
@@ -23,10 +21,6 @@ if TYPE_CHECKING:
 # the (data, binary) tuple, its deque slot and the bytes header (tracemalloc: 64 + 33 bytes).
 RX_MESSAGE_OVERHEAD = 96
 UNSET_RELIABILITY = 65535  # Godot reports 65535 for an unset maxRetransmits/maxPacketLifeTime
-DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # Godot PacketPeer default
-MIN_ENCODE_BUFFER_MAX_SIZE = 1024  # PacketPeer::set_encode_buffer_max_size bounds
-MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
-logger = logging.getLogger(__name__)
 
 
 _BUFFERS = (bytes, bytearray, memoryview)
@@ -50,8 +44,9 @@ class ReceiveBudget:
         self._unblocked()
 
 
-class WebRTCDataChannel:
-    """One data channel. Created by `WebRTCPeerConnection.create_data_channel` or received."""
+class WebRTCDataChannel(PacketPeer):
+    """One data channel (a Godot `PacketPeer`). Created by
+    `WebRTCPeerConnection.create_data_channel` or received."""
 
     ChannelState = ChannelState
     WriteMode = WriteMode
@@ -127,48 +122,8 @@ class WebRTCDataChannel:
     def get_packet_error(self) -> Error:
         return self._packet_error
 
-    def put_var(self, var: Any, full_objects: bool = False) -> Error:
-        """Send `var` in Godot's Variant binary encoding (see `webrtc.variant`); never pickle."""
-        try:
-            payload = variant.encode(var)
-        except (variant.VariantError, UnicodeError):  # e.g. a str with a lone surrogate
-            return Error.ERR_INVALID_PARAMETER
-        if len(payload) > self._encode_buffer_max_size:
-            return Error.ERR_OUT_OF_MEMORY
-        return self.put_packet(payload)
-
-    def get_var(self, allow_objects: bool = False) -> Any:
-        """Decode the next message as a Variant; None (and ERR_INVALID_DATA) if it is not one."""
-        data = self.get_packet()
-        if self._packet_error is not Error.OK:
-            return None
-        try:
-            return variant.decode(data)
-        except variant.VariantError:
-            self._packet_error = Error.ERR_INVALID_DATA
-            return None
-
-    def get_encode_buffer_max_size(self) -> int:
-        return self._encode_buffer_max_size
-
-    def set_encode_buffer_max_size(self, max_size: int) -> None:
-        """Godot's PacketPeer rule: 1 KiB to 256 MiB, rounded up to a power of two; a value
-        outside is refused with an error log and the size stays as it was."""
-        if (
-            not isinstance(max_size, int)
-            or isinstance(max_size, bool)
-            or not MIN_ENCODE_BUFFER_MAX_SIZE <= max_size <= MAX_ENCODE_BUFFER_MAX_SIZE
-        ):
-            logger.error(
-                "encode_buffer_max_size must be an int from %d to %d; got %s",
-                MIN_ENCODE_BUFFER_MAX_SIZE,
-                MAX_ENCODE_BUFFER_MAX_SIZE,
-                clip(max_size),
-            )
-            return
-        self._encode_buffer_max_size = 1 << (max_size - 1).bit_length()  # next_power_of_2
-
-    encode_buffer_max_size = property(get_encode_buffer_max_size, set_encode_buffer_max_size)
+    def _set_packet_error(self, err: Error) -> None:
+        self._packet_error = err
 
     # -- WebRTCDataChannel --------------------------------------------------------------------
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import random
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any
 
-from . import variant
 from .data_channel import WebRTCDataChannel
 from .errors import Error
 from .logs import clip
+from .packet_peer import DEFAULT_ENCODE_BUFFER_MAX_SIZE, PacketPeer
 from .peer_connection import WebRTCPeerConnection
 from .signals import Signal
 from .states import ChannelState, ConnectionState
@@ -29,9 +29,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PEER_ID = 2147483647  # ~(1 << 31): ids are positive 31-bit (negative = exclusion)
 MAX_PACKET_SIZE = 1200  # MP get_max_packet_size(): advisory constant
-DEFAULT_ENCODE_BUFFER_MAX_SIZE = 8 * 1024 * 1024  # PP default
-MIN_ENCODE_BUFFER_MAX_SIZE = 1024  # PP set_encode_buffer_max_size
-MAX_ENCODE_BUFFER_MAX_SIZE = 256 * 1024 * 1024
 _BUFFERS = (bytes, bytearray, memoryview)
 
 # Channel list indices of the three reserved channels (MP CH_RELIABLE, CH_ORDERED, CH_UNRELIABLE).
@@ -80,11 +77,7 @@ def _fail(err: Error, message: str, *args: Any) -> Error:
     return err
 
 
-def _next_power_of_2(n: int) -> int:
-    return 1 << (n - 1).bit_length()
-
-
-class MultiplayerPeer(ABC):
+class MultiplayerPeer(PacketPeer):
     """Godot's `MultiplayerPeer` base (with `PacketPeer`'s `put_var`/`get_var`): the fields every
     transport shares. Subclasses implement the packet and peer methods."""
 
@@ -151,66 +144,9 @@ class MultiplayerPeer(ABC):
             if value > 1:
                 return value
 
-    # -- PacketPeer ---------------------------------------------------------------------------
-
-    def get_encode_buffer_max_size(self) -> int:
-        return self._encode_buffer_max_size
-
-    def set_encode_buffer_max_size(self, max_size: int) -> None:
-        """PP: at least 1024, at most 256 MiB, rounded up to a power of two."""
-        if not _is_int(max_size):
-            logger.error("set_encode_buffer_max_size: not an int: %s", clip(max_size))
-        elif max_size < MIN_ENCODE_BUFFER_MAX_SIZE:
-            logger.error("Max encode buffer must be at least 1024 bytes")
-        elif max_size > MAX_ENCODE_BUFFER_MAX_SIZE:
-            logger.error("Max encode buffer cannot exceed 256 MiB")
-        else:
-            self._encode_buffer_max_size = _next_power_of_2(max_size)
-
-    encode_buffer_max_size = property(get_encode_buffer_max_size, set_encode_buffer_max_size)
-
-    def put_var(self, var: Any, full_objects: bool = False) -> Error:
-        """Send `var` as Godot's `encode_variant` bytes (PP `put_var`)."""
-        try:
-            payload = variant.encode(var)
-        except variant.VariantError as exc:
-            return _fail(
-                Error.ERR_INVALID_PARAMETER, "Error when trying to encode Variant: %s", clip(exc)
-            )
-        if len(payload) > self._encode_buffer_max_size:
-            return _fail(
-                Error.ERR_OUT_OF_MEMORY,
-                "Failed to encode variant, encode size is bigger then encode_buffer_max_size.",
-            )
-        return self.put_packet(payload)  # an empty encoding cannot happen: a header is 4 bytes
-
-    def get_var(self, allow_objects: bool = False) -> Any:
-        """Decode the next packet as a Variant; None if there is none or it does not decode
-        (then `get_packet_error()` is ERR_INVALID_DATA)."""
-        data = self.get_packet()
-        if self.get_packet_error() is not Error.OK:
-            logger.error("Error while fetching var")
-            return None
-        try:
-            return variant.decode(data)
-        except variant.VariantError as exc:
-            self._set_packet_error(Error.ERR_INVALID_DATA)
-            logger.error("Error while fetching var: %s", clip(exc))
-            return None
-
     # -- what a transport implements ---------------------------------------------------------
 
-    @abstractmethod
-    def put_packet(self, buffer: bytes) -> Error: ...
-
-    @abstractmethod
-    def get_packet(self) -> bytes: ...
-
-    @abstractmethod
-    def get_packet_error(self) -> Error: ...
-
-    @abstractmethod
-    def _set_packet_error(self, err: Error) -> None: ...
+    # (and PacketPeer's put_packet, get_packet, get_packet_error, _set_packet_error)
 
     @abstractmethod
     def get_available_packet_count(self) -> int: ...
