@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import deque
-
-from webrtc import ConnectionStatus, Error, MultiplayerPeer, TransferMode
+from webrtc import ConnectionStatus, Error, TransferMode
 from webrtc.scene import Drop, SceneMultiplayer
 from webrtc.scene import protocol as p
-from webrtc.testing import VirtualClock
+from webrtc.testing import ScriptedMultiplayerPeer, VirtualClock
 
 from .world import Recorder, events
 
@@ -15,80 +13,8 @@ ORDERED = TransferMode.TRANSFER_MODE_UNRELIABLE_ORDERED
 RELIABLE = TransferMode.TRANSFER_MODE_RELIABLE
 
 
-class FakePeer(MultiplayerPeer):
-    """Packets are queued by the test as (sender, channel, mode, data); sends are recorded."""
-
-    def __init__(self, unique_id: int, relay: bool = True) -> None:
-        super().__init__()
-        self.unique_id = unique_id
-        self.relay = relay
-        self.status = ConnectionStatus.CONNECTION_CONNECTED
-        self.inbox: deque[tuple[int, int, int, bytes]] = deque()
-        self.sent: list[tuple[int, int, int, bytes]] = []
-        self.target = 0
-        self.disconnected: list[int] = []
-        self._error = Error.OK
-
-    def connect_peer(self, pid: int) -> None:
-        self.peer_connected.emit(pid)
-
-    def put_packet(self, buffer: bytes) -> Error:
-        self.sent.append(
-            (self.target, int(self.get_transfer_mode()), self.get_transfer_channel(), bytes(buffer))
-        )
-        return Error.OK
-
-    def get_packet(self) -> bytes:
-        return self.inbox.popleft()[3]
-
-    def get_packet_error(self) -> Error:
-        return self._error
-
-    def _set_packet_error(self, err: Error) -> None:
-        self._error = err
-
-    def get_available_packet_count(self) -> int:
-        return len(self.inbox)
-
-    def get_max_packet_size(self) -> int:
-        return 1200
-
-    def set_target_peer(self, peer_id: int) -> None:
-        self.target = peer_id
-
-    def get_packet_peer(self) -> int:
-        return self.inbox[0][0]
-
-    def get_packet_channel(self) -> int:
-        return self.inbox[0][1]
-
-    def get_packet_mode(self) -> TransferMode:
-        return TransferMode(self.inbox[0][2])
-
-    def get_unique_id(self) -> int:
-        return self.unique_id
-
-    def is_server(self) -> bool:
-        return self.unique_id == 1
-
-    def is_server_relay_supported(self) -> bool:
-        return self.relay
-
-    def get_connection_status(self) -> ConnectionStatus:
-        return self.status
-
-    def poll(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.status = ConnectionStatus.CONNECTION_DISCONNECTED
-
-    def disconnect_peer(self, peer: int, force: bool = False) -> None:
-        self.disconnected.append(peer)
-
-
-def server_with(*clients: int) -> tuple[FakePeer, SceneMultiplayer, Recorder]:
-    peer = FakePeer(1)
+def server_with(*clients: int) -> tuple[ScriptedMultiplayerPeer, SceneMultiplayer, Recorder]:
+    peer = ScriptedMultiplayerPeer(1)
     scene = SceneMultiplayer(peer)
     for pid in clients:
         peer.connect_peer(pid)
@@ -132,7 +58,7 @@ def test_relay_refused_when_disabled_or_from_a_client() -> None:
     peer.inbox.append((2, 0, RELIABLE, p.encode_sys(p.SysCommand.RELAY, 0, b"\x03x")))
     scene.poll()
     assert scene.drop_counts == {Drop.SYS_REFUSED: 1} and peer.sent == []
-    client = FakePeer(2)
+    client = ScriptedMultiplayerPeer(2)
     cscene = SceneMultiplayer(client)
     client.connect_peer(1)
     client.connect_peer(5)  # not through the server: a direct connection in the transport
@@ -144,7 +70,7 @@ def test_relay_refused_when_disabled_or_from_a_client() -> None:
 
 
 def test_client_sends_through_the_server_unless_relay_is_off() -> None:
-    client = FakePeer(2)
+    client = ScriptedMultiplayerPeer(2)
     scene = SceneMultiplayer(client)
     client.connect_peer(1)
     client.inbox.append((1, 0, RELIABLE, p.encode_sys(p.SysCommand.ADD_PEER, 3)))
@@ -158,7 +84,7 @@ def test_client_sends_through_the_server_unless_relay_is_off() -> None:
     log = events(scene)
     scene.poll()
     assert log == [("peer_disconnected", (3,))]
-    mesh = FakePeer(2, relay=False)  # mesh: no relay, straight to the peer
+    mesh = ScriptedMultiplayerPeer(2, relay=False)  # mesh: no relay, straight to the peer
     mscene = SceneMultiplayer(mesh)
     mesh.connect_peer(3)
     assert mscene.send_bytes(b"m", 3) == Error.OK
@@ -167,21 +93,21 @@ def test_client_sends_through_the_server_unless_relay_is_off() -> None:
 
 
 def test_status_signals() -> None:
-    client = FakePeer(2)
+    client = ScriptedMultiplayerPeer(2)
     client.status = ConnectionStatus.CONNECTION_CONNECTING
     scene = SceneMultiplayer(client)
     log = events(scene)
     client.status = ConnectionStatus.CONNECTION_DISCONNECTED
     scene.poll()
     assert log == [("connection_failed", ())]
-    client2 = FakePeer(2)
+    client2 = ScriptedMultiplayerPeer(2)
     scene2 = SceneMultiplayer(client2)
     client2.connect_peer(1)
     log2 = events(scene2)
     client2.status = ConnectionStatus.CONNECTION_DISCONNECTED
     scene2.poll()
     assert log2 == [("server_disconnected", ())] and scene2.get_peers() == []
-    dead = FakePeer(3)
+    dead = ScriptedMultiplayerPeer(3)
     dead.status = ConnectionStatus.CONNECTION_DISCONNECTED
     scene3 = SceneMultiplayer()
     offline = scene3.get_multiplayer_peer()
@@ -191,7 +117,7 @@ def test_status_signals() -> None:
 
 def test_auth_api_errors_and_timeout_with_an_injected_clock() -> None:
     clock = VirtualClock()
-    peer = FakePeer(1)
+    peer = ScriptedMultiplayerPeer(1)
     scene = SceneMultiplayer(peer, clock=clock)
     got: list[tuple[int, bytes]] = []
     scene.auth_callback = lambda pid, data: got.append((pid, data))

@@ -9,6 +9,8 @@ Everything runs on virtual time and is reproducible from seeds; no sockets, no p
   one call, `run(until)` / `loop(frame, every=...)` drive it.
 * `webrtc.testing.hostile`: scripted attackers (replayed/tampered DTLS, forged STUN, stray SCTP
   INITs and wrong verification tags, a peer that never acknowledges, floods).
+* `ScriptedMultiplayerPeer`: a `MultiplayerPeer` whose received packets the test queues and
+  whose sends it reads, for `webrtc.scene.SceneMultiplayer` code without a network.
 * `Recorder`: every datagram with virtual times and decoded layers, saved as JSON lines or pcap.
 * `webrtc.testing.properties`: round-trip property helpers (needs hypothesis; not imported here).
 
@@ -17,6 +19,7 @@ The virtual-time rules are in `webrtc.testing.loop`; a guide with examples is do
 
 from .clock import VirtualClock
 from .loop import Actor, CallbackActor, Endpoint, PairActor, Ticker, run, run_pair
+from .multiplayer import ScriptedMultiplayerPeer
 from .network import Address, Drop, Impairment, Link, Network, NetworkObserver
 from .peers import (
     Connected,
@@ -50,6 +53,7 @@ __all__ = [
     "PeerPair",
     "PeersActor",
     "Recorder",
+    "ScriptedMultiplayerPeer",
     "SimTransport",
     "Simulation",
     "SimulationTimeout",
