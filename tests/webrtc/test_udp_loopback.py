@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tests.webrtc.helpers import Bulk, all_of, payload
 from webrtc import ChannelState, Error, WebRTCDataChannel, WebRTCPeerConnection
+from webrtc.testing import wire
 
 PC = WebRTCPeerConnection
 MAX_ROUNDS = 200_000
@@ -30,14 +31,7 @@ def connected_pair() -> tuple[PC, PC, list[WebRTCDataChannel]]:
     assert b.initialize({"x-loopback-only": True}) == Error.OK
     received: list[WebRTCDataChannel] = []
     b.data_channel_received.connect(received.append)
-    for src, dst in ((a, b), (b, a)):
-        src.session_description_created.connect(
-            lambda t, s, src=src, dst=dst: (
-                src.set_local_description(t, s),
-                dst.set_remote_description(t, s),
-            )
-        )
-        src.ice_candidate_created.connect(lambda m, i, n, dst=dst: dst.add_ice_candidate(m, i, n))
+    wire(a, b)
     return a, b, received
 
 
