@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # What one received message queued in a channel costs beyond its payload, counted against the
 # peer connection's receive limit so that empty or tiny messages cannot queue without bound:
-# the (data, binary) tuple, its deque slot and the bytes header (tracemalloc: 64 + 33 bytes).
+# the (data, binary) tuple, its deque slot and the bytes header.
 RX_MESSAGE_OVERHEAD = 96
 UNSET_RELIABILITY = 65535  # Godot reports 65535 for an unset maxRetransmits/maxPacketLifeTime
 

@@ -604,8 +604,8 @@ class WebRTCPeerConnection:
         assert agent is not None
         transport = self._transport
         # Whether anything can have changed since the last poll: an API call (`dirty`), a
-        # datagram, or a due timer. An idle poll stops after the timer checks (47k -> 12.6k
-        # instructions per idle poll, scripts/instructions.py idle).
+        # datagram, or a due timer. An idle poll stops after the timer checks (see
+        # scripts/instructions.py idle).
         active = dirty or not self._dtls_started or self._mdns_socket is not None
         # Whether ICE or DTLS may have events: not after DTLS application data alone.
         control = active
@@ -945,7 +945,7 @@ class WebRTCPeerConnection:
         if conn is None or agent is None or self._dtls_started:
             return
         # RFC 8445 §12.1: a valid pair may carry data before nomination, so the handshake need
-        # not wait for the controlling agent's next Ta slot (bench setup 58 -> 10 ms).
+        # not wait for the controlling agent's next Ta slot.
         if not agent.can_send and _ice_phase(agent.state) not in (
             IcePhase.CONNECTED,
             IcePhase.COMPLETED,
