@@ -421,6 +421,9 @@ class Association:
         """Fire every timer due at `now`."""
         self.tx.now = now
         timers = self.timers
+        first = timers.next_timeout()
+        if first is None or now < first:
+            return  # nothing due (most calls: the peer connection tells the time every poll)
         for slot, expire in _TIMER_TABLE:
             t = getattr(timers, slot)
             if t is not None and now >= t:
