@@ -187,6 +187,7 @@ class Association:
             abort=self._abort_protocol,
             after_packet=self._after_packet,
             new_channel=self._on_remote_channel,
+            general=self._receive_chunks,
         )
         self.rx.attach(self.tx)
         self.reset = StreamReset(
@@ -209,14 +210,14 @@ class Association:
         self.next_event = self.rx.next_event
         # next_timeout() -> float | None: the earliest timer (Timers.next_timeout)
         self.next_timeout = self.timers.next_timeout
-        self.fast_receive: Callable[[bytes, float], bool] = self.rx.on_packet
+        # receive(packet, now): one SCTP packet (Receiver.receive; else _receive_chunks)
+        self.receive: Callable[[bytes, float], None] = self.rx.receive
         self._set_state(State.CLOSED)
 
     # ------------------------------------------------------------------ state
 
     def _set_state(self, state: State) -> None:
-        """The one place the association state changes; its parts keep a copy of what they
-        test on their hot paths."""
+        """The one place the state changes; the parts copy what their hot paths test."""
         self.state = state
         self.rx.data_state = state in _DATA_STATES
         self.rx.established = state is State.ESTABLISHED
@@ -256,8 +257,7 @@ class Association:
         `max_packet_size` is the largest SCTP packet (incl. common header) the peer declared it
         accepts; the value of `set_max_packet_size()` is BASE_PLPMTU. Probing starts once the
         association is established; `PathMtuChanged` reports every change of `plpmtu`.
-        Without this call no packet ever exceeds the `set_max_packet_size()` budget.
-        """
+        Without this call no packet ever exceeds the `set_max_packet_size()` budget."""
         self.pl.enable(max_packet_size, self.state is State.ESTABLISHED, self.tx.now)
 
     @property
@@ -280,8 +280,7 @@ class Association:
         """Set the path MTU budget: the largest SCTP packet incl. common header (RFC 9260 §7.3).
 
         Callable at any time. Packets already built keep their size and DATA already
-        fragmented keeps its TSNs (RFC 9260 §7.3); later packing and fragmentation use `n`.
-        """
+        fragmented keeps its TSNs (RFC 9260 §7.3); later packing and fragmentation use `n`."""
         if not 256 <= n <= 65535:
             raise ValueError("max_packet_size out of range")
         self.pl.set_base(n)
@@ -393,12 +392,14 @@ class Association:
             self._send_abort(self.writer.tag, False, [(CauseCode.USER_INITIATED_ABORT, b"")])
         self._terminate("aborted locally")
 
-    def receive(self, packet: bytes, now: float) -> None:
-        """Feed one SCTP packet (the payload of one DTLS record)."""
+    def receive_general(self, packet: bytes, now: float) -> None:
+        """receive() through chunk objects only (the reference for the in-place parser)."""
         self.tx.now = now
         self.stats.packets_received += 1
-        if self.rx.data_state and self.fast_receive(packet, now):
-            return  # a packet of DATA and SACK chunks only (Receiver.on_packet)
+        self._receive_chunks(packet, now)
+
+    def _receive_chunks(self, packet: bytes, now: float) -> None:
+        """A packet decoded into chunk objects, each to its handler (RFC 9260 §6.10, §8.5)."""
         try:
             pkt = decode_packet(packet, allow_zero_checksum=self._zero_checksum_local)
         except ChecksumError:
@@ -421,8 +422,7 @@ class Association:
         """Fire every timer due at `now`."""
         self.tx.now = now
         timers = self.timers
-        first = timers.next_timeout()
-        if first is None or now < first:
+        if (first := timers.next_timeout()) is None or now < first:
             return  # nothing due (most calls: the peer connection tells the time every poll)
         for slot, expire in _TIMER_TABLE:
             t = getattr(timers, slot)

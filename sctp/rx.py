@@ -52,7 +52,8 @@ _TSN_MOD = 1 << 32
 _HALF = 1 << 31
 _PPID_BINARY = dcep.PPID_BINARY
 _USER_PPIDS = (dcep.PPID_BINARY, dcep.PPID_STRING)
-_HEADER = struct.Struct("!HHI4s")  # common header, checksum as raw bytes (RFC 9260 §3.1)
+# common header (checksum as raw bytes) and the first chunk's header (RFC 9260 §3.1, §3.2)
+_HEADER_CHUNK = struct.Struct("!HHI4sBBH")
 _ZERO4 = b"\x00\x00\x00\x00"
 _CHUNK_HEADER_UNPACK = CHUNK_HEADER.unpack_from
 _DATA_CHUNK = struct.Struct("!BBHIHHI")  # chunk header and DATA fields (RFC 9260 §3.3.1)
@@ -119,6 +120,7 @@ class Receiver:
         "_after_packet",
         "_channels",
         "_events",
+        "_general",
         "_new_channel",
         "_stats",
         "_timers",
@@ -174,6 +176,7 @@ class Receiver:
         abort: Callable[[str, int], None],
         after_packet: Callable[[bool, float], None],
         new_channel: Callable[[Channel], None],
+        general: Callable[[bytes, float], None],
     ) -> None:
         self._channels = channels
         self.by_id = channels.by_id
@@ -184,6 +187,7 @@ class Receiver:
         self._abort = abort  # (reason, cause): the peer misbehaved (RFC 9260 §9.1)
         self._after_packet = after_packet  # association bookkeeping after a DATA packet
         self._new_channel = new_channel  # a DATA_CHANNEL_OPEN created a channel: ACK due
+        self._general = general  # the association's chunk-object path for any other packet
         self._tx: Sender | None = None
         self.local_tag = local_tag
         self.local_port = local_port
@@ -241,22 +245,26 @@ class Receiver:
 
     # ------------------------------------------------------------------ packets of DATA/SACK
 
-    def on_packet(self, packet: bytes, now: float) -> bool:
-        """A packet holding only DATA and SACK chunks, parsed in place (no chunk objects);
-        SACKs go to the sender. Returns False, having changed nothing, for anything else (the
-        association's general path decides)."""
+    def receive(self, packet: bytes, now: float) -> None:
+        """Association.receive (bound to it): a packet holding only DATA and SACK chunks while
+        DATA is accepted is parsed here in place (no chunk objects; SACKs go to the sender);
+        anything else goes, unchanged, to the association's chunk dispatch (`general`)."""
+        self._tx.now = now  # type: ignore[union-attr]
+        self._stats.packets_received += 1
         n = len(packet)
-        if n < 16 or type(packet) is not bytes:
-            return False
-        src, dst, vtag, checksum = _HEADER.unpack_from(packet)
+        if n < 16 or type(packet) is not bytes or not self.data_state:
+            self._general(packet, now)
+            return
+        src, dst, vtag, checksum, ctype, flags, length = _HEADER_CHUNK.unpack_from(packet)
         if vtag != self.local_tag or dst != self.local_port or src != self.remote_port:
-            return False
+            self._general(packet, now)
+            return
         if not (checksum == _ZERO4 and self.accept_zero_checksum) and (
             CHECKSUM.unpack(checksum)[0] != compute_checksum(packet)
         ):
-            return False  # (counted by the general path)
+            self._general(packet, now)  # (counted by the general path)
+            return
         unpack_hdr = _CHUNK_HEADER_UNPACK
-        ctype, flags, length = unpack_hdr(packet, 12)
         off = 0  # of the only DATA chunk, if that is all that is left to process
         if length >= 16 and 0 <= n - 12 - length <= (-length & 3):
             # one chunk (the common case): DATA or SACK
@@ -271,7 +279,7 @@ class Receiver:
                 if not ngaps and not ndups:
                     self._tx.on_sack(cum, a_rwnd, (), now, ())  # type: ignore[union-attr]
                     if not self.data_state:
-                        return True
+                        return
                     off = 28
                     flags = flags2
                     length = length2
@@ -325,12 +333,13 @@ class Receiver:
                         self._timers.sack = now + SACK_DELAY
                 else:
                     self._after_packet(True, now)
-            return True
+            return
         if length >= 16 and 0 <= n - 12 - length <= (-length & 3):
             if ctype == 3:
                 cum, a_rwnd, ngaps, ndups = _SACK_FIELDS.unpack_from(packet, 16)
                 if length < 16 + 4 * (ngaps + ndups):
-                    return False
+                    self._general(packet, now)
+                    return
                 if ngaps or ndups:
                     gaps, dups = _sack_lists(packet, 12, ngaps, ndups)
                     self._tx.on_sack(cum, a_rwnd, gaps, now, dups)  # type: ignore[union-attr]
@@ -338,23 +347,28 @@ class Receiver:
                     self._tx.on_sack(cum, a_rwnd, (), now, ())  # type: ignore[union-attr]
                 if not self.established:
                     self._after_packet(False, now)
-                return True
-            return False
+                return
+            self._general(packet, now)
+            return
         # validate every chunk header first, exactly as decode_chunks would (RFC 9260 §3.2)
         items: list[int] = []  # chunk offsets
         off = 12
         while off < n:
             if n - off < 16:  # (shorter than any DATA or SACK chunk)
-                return False
+                self._general(packet, now)
+                return
             ctype, flags, length = unpack_hdr(packet, off)
             if length < 16 or off + length > n:
-                return False
+                self._general(packet, now)
+                return
             if ctype == 3:
                 ngaps, ndups = _SACK_COUNTS.unpack_from(packet, off + 12)
                 if length < 16 + 4 * (ngaps + ndups):
-                    return False
+                    self._general(packet, now)
+                    return
             elif ctype != 0:
-                return False
+                self._general(packet, now)
+                return
             items.append(off)
             off += length + (-length & 3)
         # RFC 9260 §6.2 DATA / §6.2.1 SACK processing, in chunk order
@@ -378,7 +392,7 @@ class Receiver:
             ctype, flags, length, tsn, sid, ssn, ppid = unpack_chunk(packet, off)
             if dirty:
                 if not self.data_state:
-                    return True
+                    return
                 dirty = False
             if ctype == 0:
                 if not had_data:
@@ -430,7 +444,7 @@ class Receiver:
                 reload = dirty = True
                 user_data = view[off + 16 : off + length]
                 if not self.on_data(flags, tsn, sid, ssn, ppid, user_data):
-                    return True
+                    return
             else:
                 if ninline:
                     self._sync(cum, ev_bytes, ninline)
@@ -442,10 +456,10 @@ class Receiver:
         if ninline:
             self._sync(cum, ev_bytes, ninline)
         self._after_packet(had_data, now)
-        return True
+        return
 
     def _sync(self, cum: int, event_bytes: int, n: int) -> None:
-        """Write back the state of `n` messages taken by the in-order path of on_packet."""
+        """Write back the state of `n` messages taken by the in-order path of receive()."""
         self.sack_due = True
         self.cum = cum
         if cum > self.max:

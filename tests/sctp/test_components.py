@@ -89,6 +89,7 @@ class Parts:
             abort=self.abort,
             after_packet=lambda had_data, now: None,
             new_channel=lambda ch: None,
+            general=lambda packet, now: None,
         )
         rx.start(peer_tsn, 65535)
         rx.data_state = rx.established = True

@@ -1,9 +1,9 @@
 """The per-message fast paths of the association behave exactly like the general paths.
 
-* receive: every packet is also fed to a shadow copy of the receiver whose fast parser is
-  (Receiver.on_packet) is disabled, so it decodes chunk objects and runs the chunk dispatch
-  table; both must produce the same
-  events, the same packets byte for byte and the same counters;
+* receive: every packet is also fed to a shadow copy of the receiver that bypasses the fast
+  parser (Receiver.receive) through Association.receive_general, so it decodes chunk objects
+  and runs the chunk dispatch table; both must produce the same events, the same packets byte
+  for byte and the same counters;
 * the scheduler (heapreplace, the inlined push in send()) against a model of the plain
   weighted-fair-queueing algorithm (RFC 8831 §6.4);
 * the cached maximum message size;
@@ -53,7 +53,7 @@ class Shadowed:
 
     def __post_init__(self) -> None:
         self.shadow = copy.deepcopy(self.real)
-        self.shadow.fast_receive = lambda packet, now: False
+        self.shadow.receive = self.shadow.receive_general
 
     def receive(self, packet: bytes, now: float) -> None:
         self.real.receive(packet, now)

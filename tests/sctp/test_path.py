@@ -364,7 +364,7 @@ def test_fast_path_matches_generic_path() -> None:
         a, b = make_pair(seed=5)
         if not fast:
             for p in (a, b):
-                p.assoc.fast_receive = lambda packet, now: False
+                p.assoc.receive = p.assoc.receive_general
         clock = VirtualClock()
         lab, lba = RecordingLink(imp, seed=1), RecordingLink(imp, seed=2)
         connect(a, b, clock, link_ab=lab, link_ba=lba)

@@ -221,7 +221,7 @@ def never_acknowledge(pc: WebRTCPeerConnection) -> None:
     """Make `pc`'s SCTP swallow every packet (ICE consent and DTLS stay alive): its peer sees
     a path that carries nothing, and must give up by RFC 9260 §8.1."""
     assoc = sctp_of(pc)
-    assoc.receive = lambda packet, now: None  # type: ignore[method-assign]
+    assoc.receive = lambda packet, now: None
 
 
 # -- the scripted attacker ------------------------------------------------------------------
