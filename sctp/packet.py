@@ -22,6 +22,7 @@ class PacketWriter:
         "_hdr",
         "_hdr_crc",
         "_hdr_tag",
+        "_hdr_zero",
         "chunk_budget",
         "ctrl",
         "local_port",
@@ -44,6 +45,7 @@ class PacketWriter:
         self.set_mtu(mtu)
         self._hdr_tag = -1
         self._hdr = b""
+        self._hdr_zero = b""  # the header with checksum 0 (RFC 9653)
         self._hdr_crc = 0
 
     def set_mtu(self, n: int) -> None:
@@ -61,9 +63,10 @@ class PacketWriter:
         if self._hdr_tag != self.tag:
             self._hdr_tag = self.tag
             self._hdr = COMMON_HEADER.pack(self.local_port, self.remote_port, self.tag)
-            self._hdr_crc = crc32c.crc32c(self._hdr + _ZERO4)
+            self._hdr_zero = self._hdr + _ZERO4
+            self._hdr_crc = crc32c.crc32c(self._hdr_zero)
         if self.zero_checksum:
-            parts.insert(0, self._hdr + _ZERO4)
+            parts.insert(0, self._hdr_zero)
         else:
             crc = self._hdr_crc
             for part in parts:
