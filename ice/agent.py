@@ -37,6 +37,13 @@ arriving from the peer's new address before its first authenticated check from t
 below), are lost, which SCTP retransmits. The agent whose own mapping changed needs nothing:
 responses and the peer's traffic still reach its socket.
 
+Before a pair is selected, data goes on the best valid pair (RFC 8445 §12.1), and consent
+freshness (RFC 7675 §5.1) covers that pair too: one consent check per randomised interval goes
+to whichever valid pair data currently goes on. A valid pair without an authenticated response
+for `consent_timeout` fails (`stats["consent_expired"]`) and data moves to the next valid pair
+whose own consent is still fresh; with none left, consent is lost (FAILED, sending stops) as for
+the selected pair. Once a pair is selected only the selected pair is checked.
+
 Application data is accepted only from a proven source: `receive()` returns non-STUN datagrams
 (and payloads unwrapped from TURN) only when their (socket, relay, remote address) is a candidate
 pair the peer has proven, by an authenticated check received on it (RFC 8445 §7.3) or a
@@ -364,6 +371,7 @@ class Agent:
             self._consent_lost = False
             self.selected_pair = None
             self._send_route = None
+            self._consent_next = None
         if self.selected_pair is not None:
             self._restarting = True
             self._send_route = None
@@ -1080,6 +1088,7 @@ class Agent:
                 self._pair_failed(pair)
             return
         if check.consent:
+            pair.consent_at = now  # RFC 7675 §5.1: authenticated response
             if pair is self.selected_pair:
                 self._consent_last_ok = now  # RFC 7675 §5.1: authenticated response
                 self._consent_misses = 0
@@ -1127,8 +1136,12 @@ class Agent:
             else:
                 self.stats["prflx_local_not_kept"] += 1
         pair.valid_local = valid_local
+        pair.consent_at = now  # RFC 7675 §5.1: consent starts with the check's success
         if self._first_valid_at is None:
             self._first_valid_at = now
+            if self.selected_pair is None:
+                # RFC 7675 §5.1: data may go on a valid pair before nomination (§12.1).
+                self._consent_next = now + self._consent_delay()
         # RFC 8445 §7.2.5.3.3: unfreeze the pairs with the same foundation.
         self.checklist.unfreeze_foundation(pair.foundation)
         if check.use_candidate and self.controlling:
@@ -1306,6 +1319,11 @@ class Agent:
             last = self._consent_last_ok
             if last + self.consent_timeout > self._now:
                 times.append(last + self.consent_timeout)
+        elif self.selected_pair is None and self._consent_next is not None:
+            data_pair = self._data_pair()
+            if data_pair is not None:  # RFC 7675 §5.1 on the valid pair data goes on
+                times.append(self._consent_next)
+                times.append(data_pair.consent_at + self.consent_timeout)
         if self.selected_pair is None and self._pac_start is not None:
             pac = self._pac_start + PAC_TIMEOUT
             if pac > self._now:
@@ -1390,7 +1408,10 @@ class Agent:
 
     def _consent_step(self, now: float) -> None:
         pair = self.selected_pair
-        if pair is None or self._consent_lost or self._restarting:
+        if pair is None:
+            self._unselected_consent_step(now)
+            return
+        if self._consent_lost or self._restarting:
             return
         # The same sum next_timeout() reports: `now - last >= timeout` can miss it by 1 ulp.
         if now >= self._consent_last_ok + self.consent_timeout:
@@ -1402,6 +1423,32 @@ class Agent:
                 del self._checks[tid]
             return
         if self._consent_next is not None and now >= self._consent_next:
+            if self._can_check():
+                self._send_check(pair, now, consent=True)
+            self._consent_next = now + self._consent_delay()
+
+    def _unselected_consent_step(self, now: float) -> None:
+        """RFC 7675 §5.1 on the valid pair data goes on before nomination (RFC 8445 §12.1): one
+        check per paced interval on that pair; a pair unanswered for the consent timeout fails,
+        and with no valid pair left consent is lost (as for the selected pair)."""
+        if self._consent_next is None or self._consent_lost:
+            return
+        pair = self._data_pair()
+        if pair is None:
+            return
+        # Each pass fails one pair: bounded by the check list.
+        while pair is not None and now >= pair.consent_at + self.consent_timeout:
+            self.stats["consent_expired"] += 1
+            for tid in [t for t, c in self._checks.items() if c.pair is pair]:
+                del self._checks[tid]
+            self._pair_failed(pair)
+            pair = self._data_pair()
+            if pair is None:
+                self._consent_lost = True
+                for tid in [t for t, c in self._checks.items() if c.consent]:
+                    del self._checks[tid]
+                return
+        if now >= self._consent_next:
             if self._can_check():
                 self._send_check(pair, now, consent=True)
             self._consent_next = now + self._consent_delay()

@@ -72,6 +72,8 @@ class CandidatePair:
     # When an authenticated check from the peer last arrived on this pair (RFC 8445 §7.3): the
     # peer is reachable at `remote_address` now (used to follow a NAT rebinding).
     peer_seen_at: float | None = None
+    # RFC 7675 §5.1: when our last check on this pair got an authenticated success response.
+    consent_at: float = 0.0
     # Monotonic insertion counter, a stable tie-break for equal priorities.
     order: int = field(default=0)
 
