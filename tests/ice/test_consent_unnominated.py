@@ -79,3 +79,19 @@ def test_nominated_pair_gets_no_extra_consent_checks() -> None:
     for p in (a, b):
         assert 10 <= p.agent.stats["consent_checks_sent"] - before[p.name] <= 15
         assert p.agent.stats["consent_expired"] == 0
+
+
+def test_restart_after_unnominated_consent_loss_sends_again() -> None:
+    sim, net, a, b = _valid_not_nominated(43)
+    net.partition("10.0.0.1", "10.0.0.2")
+    assert sim.run(lambda: b.agent.state is ice.IceState.FAILED, 40)
+    net.heal("10.0.0.1", "10.0.0.2")
+    a.agent.restart()
+    b.agent.restart()
+    sim.exchange_credentials()
+    assert sim.run(lambda: b.agent.can_send, 10)
+    assert b.agent.state is ice.IceState.CHECKING
+    sent = b.agent.stats["consent_checks_sent"]
+    sim.run(lambda: False, 40)  # consent checks resume on the new valid pair
+    assert b.agent.can_send and b.agent.stats["consent_checks_sent"] - sent >= 6
+    assert b.agent.stats["consent_expired"] == 1
