@@ -396,17 +396,15 @@ class Association:
         """receive() through chunk objects only (the reference for the in-place parser)."""
         self.tx.now = now
         self.stats.packets_received += 1
-        self._receive_chunks(packet, now)
+        self._receive_chunks(packet, now, False)
 
-    def _receive_chunks(self, packet: bytes, now: float) -> None:
+    def _receive_chunks(self, packet: bytes, now: float, rx: bool = True) -> None:
         """A packet decoded into chunk objects, each to its handler (RFC 9260 §6.10, §8.5)."""
+        self.rx.count_zero_checksum(packet, rx)
         try:
             pkt = decode_packet(packet, allow_zero_checksum=self._zero_checksum_local)
-        except ChecksumError:
-            self.stats.bad_checksum += 1
-            return
-        except ParseError:
-            self.stats.malformed += 1
+        except ParseError as exc:
+            self.stats.undecodable(packet, isinstance(exc, ChecksumError))
             return
         if pkt.destination_port != self.local_port or pkt.source_port != self.remote_port:
             self.stats.malformed += 1

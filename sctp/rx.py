@@ -245,6 +245,17 @@ class Receiver:
 
     # ------------------------------------------------------------------ packets of DATA/SACK
 
+    def count_zero_checksum(self, packet: bytes, rx: bool) -> None:
+        """Count `packet` if its zero checksum is accepted (RFC 9653 §5.4), unless receive()
+        counted it before handing it on (`rx`)."""
+        if not self.accept_zero_checksum or packet[8:12] != _ZERO4:
+            return
+        if rx and len(packet) >= 16 and type(packet) is bytes and self.data_state:
+            src, dst, vtag = _HEADER_CHUNK.unpack_from(packet)[:3]
+            if vtag == self.local_tag and dst == self.local_port and src == self.remote_port:
+                return  # receive() counted it
+        self._stats.zero_checksum_received += 1
+
     def receive(self, packet: bytes, now: float) -> None:
         """Association.receive (bound to it): a packet holding only DATA and SACK chunks while
         DATA is accepted is parsed here in place (no chunk objects; SACKs go to the sender);
@@ -259,9 +270,9 @@ class Receiver:
         if vtag != self.local_tag or dst != self.local_port or src != self.remote_port:
             self._general(packet, now)
             return
-        if not (checksum == _ZERO4 and self.accept_zero_checksum) and (
-            CHECKSUM.unpack(checksum)[0] != compute_checksum(packet)
-        ):
+        if checksum == _ZERO4 and self.accept_zero_checksum:
+            self._stats.zero_checksum_received += 1  # RFC 9653 §5.4
+        elif CHECKSUM.unpack(checksum)[0] != compute_checksum(packet):
             self._general(packet, now)  # (counted by the general path)
             return
         unpack_hdr = _CHUNK_HEADER_UNPACK

@@ -12,6 +12,8 @@ class AssociationStats:
     packets_received: int = 0
     packets_sent: int = 0
     bad_checksum: int = 0
+    zero_checksum_refused: int = 0  # of bad_checksum: a zero checksum we did not advertise
+    zero_checksum_received: int = 0  # accepted without a CRC32c (RFC 9653 §5.4)
     bad_vtag: int = 0
     malformed: int = 0
     unknown_chunks: int = 0
@@ -37,3 +39,12 @@ class AssociationStats:
     plpmtud_probes_sent: int = 0
     plpmtud_probes_acked: int = 0
     plpmtud_black_holes: int = 0
+
+    def undecodable(self, packet: bytes, bad_checksum: bool) -> None:
+        """Count a packet dropped before its chunks: a bad checksum, else malformed."""
+        if not bad_checksum:
+            self.malformed += 1
+            return
+        self.bad_checksum += 1
+        if packet[8:12] == b"\0\0\0\0":
+            self.zero_checksum_refused += 1  # RFC 9653 §5.4: not advertised, so checked

@@ -178,6 +178,7 @@ class WebRTCPeerConnection:
         loopback_only: bool = False,
         trace: Callable[[TraceEvent], None] | None = None,
         large_records: bool = True,
+        zero_checksum: bool = True,
     ) -> None:
         self.session_description_created = Signal("session_description_created")
         self.ice_candidate_created = Signal("ice_candidate_created")
@@ -189,6 +190,8 @@ class WebRTCPeerConnection:
         # Declare a=x-dtls-record-size-limit and, with a peer that declares it too, let SCTP find
         # bigger packets by RFC 8899 PLPMTUD (see jsep.RECORD_SIZE_LIMIT_ATTRIBUTE).
         self._record_size_limit = jsep.LOCAL_RECORD_SIZE_LIMIT if large_records else 0
+        # Advertise the Zero Checksum Acceptable parameter in SCTP INIT/INIT ACK (RFC 9653 §5.2).
+        self._zero_checksum = zero_checksum
         self._trace = None if trace is None else Tracer(trace, self._clock)
         self._certificate: dtls.Certificate | None = None
         self.last_error = Error.OK
@@ -913,6 +916,7 @@ class WebRTCPeerConnection:
             remote_port=remote.sctp_port,
             max_message_size=self._local.max_message_size,
             rng=self._rng,
+            zero_checksum=self._zero_checksum,
             # Cap timer back-off at 3 s and declare path failure after 30 s of silence rather
             # than after Association.Max.Retrans doublings (about 6 min with RFC 9260 defaults).
             max_backoff=SCTP_MAX_BACKOFF,
