@@ -41,12 +41,18 @@ class Context:
         self.sessions: list[Session] = []
 
     def session(
-        self, *, a_to_b: Impairment | None = None, b_to_a: Impairment | None = None
+        self,
+        *,
+        a_to_b: Impairment | None = None,
+        b_to_a: Impairment | None = None,
+        zero_checksum: bool = True,
     ) -> Session:
+        """`zero_checksum`: whether our tester advertises it (RFC 9653 §5.2)."""
         peer = self.make_peer()
         try:
             n = len(self.sessions)
-            tester = Tester(host=self.options.host, seed=self.options.seed * 100 + n)
+            seed = self.options.seed * 100 + n
+            tester = Tester(host=self.options.host, seed=seed, zero_checksum=zero_checksum)
             proxy = ImpairmentProxy(
                 self.options.host,
                 peer.host,

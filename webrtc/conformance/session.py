@@ -35,9 +35,11 @@ class Tester(StackPeer):
 
     kind = "tester"
 
-    def __init__(self, *, host: str = "127.0.0.1", seed: int = 0) -> None:
+    def __init__(
+        self, *, host: str = "127.0.0.1", seed: int = 0, zero_checksum: bool = True
+    ) -> None:
         self.trace: deque[TraceEvent] = deque(maxlen=TRACE_LIMIT)
-        super().__init__(host=host, seed=seed, trace=self.trace.append)
+        super().__init__(host=host, seed=seed, trace=self.trace.append, zero_checksum=zero_checksum)
 
     # The layers under the Godot surface, for scenarios that stimulate or inspect them (the
     # peer connection has no public accessor; see the report).

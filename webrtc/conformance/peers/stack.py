@@ -52,6 +52,7 @@ class StackPeer:
         seed: int = 0,
         trace: Callable[[TraceEvent], None] | None = None,
         large_records: bool = False,
+        zero_checksum: bool = True,
     ) -> None:
         self.host = host
         loopback = host.startswith("127.") or host == "::1"
@@ -60,6 +61,7 @@ class StackPeer:
             loopback_only=loopback,
             trace=trace,
             large_records=large_records,
+            zero_checksum=zero_checksum,
         )
         self.pc.initialize({"iceServers": []})
         self._descriptions: list[tuple[str, str]] = []

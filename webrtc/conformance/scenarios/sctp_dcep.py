@@ -11,7 +11,7 @@ import sdp
 from ...testing.network import Impairment
 from ...trace import TraceEvent
 from ..context import Context
-from ..model import Outcome, Scenario
+from ..model import Outcome, Scenario, ScenarioFailed
 from ..proxy import Direction
 
 LABEL = "ünïcødé ✓ label"
@@ -441,6 +441,43 @@ def recovers_after_stall(ctx: Context) -> Outcome:
     )
 
 
+def zero_checksum_negotiated(ctx: Context) -> Outcome:
+    s = ctx.session(zero_checksum=False)  # our INIT / INIT ACK lack Zero Checksum Acceptable
+    label = "zero-checksum"
+    n = 10
+    failed = ""
+    try:
+        s.connect(tester_channels=[(label, {})])
+        for i in range(n):
+            s.tester.send(label, _message("ours", i, 200 + 100 * i))
+            s.peer.send(label, _message("peer", i, 200 + 100 * i))
+            s.step()
+        s.wait(
+            lambda: len(s.peer.messages(label)) >= n and len(s.tester.messages(label)) >= n,
+            OPEN_TIMEOUT,
+        )
+    except ScenarioFailed as exc:
+        failed = f"; the exchange failed: {exc.observed}"
+    assoc = s.tester.sctp
+    st = assoc.stats if assoc is not None else None
+    zero = st.zero_checksum_received + st.zero_checksum_refused if st is not None else 0
+    got = (len(s.peer.messages(label)), len(s.tester.messages(label)))
+    if st is None or (not zero and (failed or got != (n, n))):
+        return Outcome.not_applicable(
+            f"no exchange to judge (peer got {got[0]}/{n}, we got {got[1]}/{n}){failed}"
+        )
+    return Outcome.check(
+        zero == 0,
+        "every SCTP packet the peer sends carries a CRC32c: none has checksum 0, since we "
+        "did not advertise Zero Checksum Acceptable",
+        f"of {st.packets_received} SCTP packets we received, {zero} had checksum 0 "
+        f"({st.zero_checksum_refused} dropped as we check the CRC32c, "
+        f"{st.zero_checksum_received} accepted); {st.bad_checksum - st.zero_checksum_refused} "
+        f"had another bad checksum; peer got {got[0]}/{n} messages, we got {got[1]}/{n}{failed}",
+        notes=[s.proxy_summary()],
+    )
+
+
 CATALOG = [
     Scenario(
         "dcep.open.utf8-lengths.from-peer",
@@ -585,5 +622,17 @@ CATALOG = [
         "a message of exactly the size the peer declared (at most 256 KiB) is delivered",
         "we send one message of that size; pass if the peer receives it byte for byte",
         max_message_size_theirs,
+    ),
+    Scenario(
+        "sctp.zero-checksum-negotiated",
+        "RFC 9653 §5.2, §5.4",
+        "An endpoint MUST NOT send packets with a zero checksum unless the other endpoint "
+        "indicated Zero Checksum Acceptable in its INIT or INIT ACK; a receiver that did not "
+        "indicate it checks the CRC32c of every packet.",
+        "with our INIT / INIT ACK not advertising zero checksum, every packet it sends carries "
+        "a CRC32c",
+        "10 messages each way on a channel; pass if none of the peer's SCTP packets had "
+        "checksum 0 (counted by our association: accepted or dropped)",
+        zero_checksum_negotiated,
     ),
 ]
