@@ -40,8 +40,9 @@ async def _pair() -> tuple[Any, Any, Any, Any, float]:
     return pc1, pc2, ch1, ch2, time.perf_counter() - start
 
 
-async def _throughput(ch1: Any, ch2: Any, size: int, total: int) -> tuple[float, float]:
-    """Send `total` bytes in `size`-byte messages with buffered-amount backpressure."""
+def receive_counter(channel: Any, total: int) -> tuple[asyncio.Future[None], Any]:
+    """Listen on aiortc's `channel`: the future completes once `total` bytes have arrived.
+    Returns it and the listener (for `channel.remove_listener("message", listener)`)."""
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     received = 0
 
@@ -51,7 +52,13 @@ async def _throughput(ch1: Any, ch2: Any, size: int, total: int) -> tuple[float,
         if received >= total and not done.done():
             done.set_result(None)
 
-    ch2.on("message", on_message)
+    channel.on("message", on_message)
+    return done, on_message
+
+
+async def _throughput(ch1: Any, ch2: Any, size: int, total: int) -> tuple[float, float]:
+    """Send `total` bytes in `size`-byte messages with buffered-amount backpressure."""
+    done, on_message = receive_counter(ch2, total)
     payload = b"\x00" * size
     high = 1024 * 1024
     ch1.bufferedAmountLowThreshold = high // 2

@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import Any
 
+from webrtc.bench.aiortc_side import receive_counter
 from webrtc.bench.common import WARMUP_BYTES, Figures, mb_per_s, total_bytes
 
 _HIGH = 1024 * 1024  # buffered-amount backpressure, as in the other rows
@@ -76,16 +77,7 @@ async def _to_aiortc(driver: Any, tx: Any, rx: Any, size: int, total: int) -> fl
     socket readiness); returns the seconds taken."""
     from webrtc import aio
 
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    received = 0
-
-    def on_message(message: Any) -> None:
-        nonlocal received
-        received += len(message)
-        if received >= total and not done.done():
-            done.set_result(None)
-
-    rx.on("message", on_message)
+    done, on_message = receive_counter(rx, total)
     payload = b"\x00" * size
     t0 = time.perf_counter()
     for _ in range(0, total, size):
