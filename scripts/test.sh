@@ -15,6 +15,21 @@ fi
 echo "== pip: the package and its test extras"
 "$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
 
+# libdatachannel (a conformance peer) ships wheels for Python >= 3.13 only: set up its venv where
+# such an interpreter exists; without one that peer is reported unavailable.
+LDC_VENV="$HOME/.cache/webrtc-conformance/ldc-venv"
+if [ ! -x "$LDC_VENV/bin/python" ]; then
+  for c in "$HOME"/.pyenv/versions/3.1[3-9]*/bin/python python3.14 python3.13; do
+    if "$c" -c 'import sys; assert sys.version_info >= (3, 13)' >/dev/null 2>&1; then
+      echo "== libdatachannel-py in a venv of $c"
+      { "$c" -m venv "$LDC_VENV" &&
+        "$LDC_VENV/bin/pip" install -q --disable-pip-version-check libdatachannel-py; } ||
+        { echo "libdatachannel-py could not be installed: that peer is unavailable"; rm -rf "$LDC_VENV"; }
+      break
+    fi
+  done
+fi
+
 echo "== ruff check"
 "$PY" -m ruff check .
 echo "== ruff format --check"
