@@ -14,6 +14,7 @@ import pytest
 
 from tests.interop.netns import private_netns, require
 from webrtc.conformance.model import Result, Verdict
+from webrtc.conformance.peers.chromium_peer import FLAGS
 from webrtc.conformance.report import load_json, render_html, text_ladder, to_json
 from webrtc.conformance.scenarios import CATALOG
 
@@ -83,9 +84,7 @@ BROWSER = textwrap.dedent(
     """
     import json, sys
     from playwright.sync_api import sync_playwright
-    FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    page_path, shot = sys.argv[1], sys.argv[2]
+    page_path, shot, FLAGS = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
@@ -112,7 +111,7 @@ def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "conformance_report.png"
     with private_netns("conf") as ns:
-        proc = ns.python(str(script), str(page), str(shot), timeout=120)
+        proc = ns.python(str(script), str(page), str(shot), json.dumps(FLAGS), timeout=120)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["pwned"] is None  # nothing from the peer ran

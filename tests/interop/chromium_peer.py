@@ -49,21 +49,12 @@ from types import TracebackType
 from typing import Any
 
 from tests.interop.waits import PeerWaits, Pump
+from webrtc.conformance.peers.chromium_peer import CHROMIUM, FLAGS
 
-CHROMIUM = "/usr/bin/chromium"
 PAGE_URL = "http://127.0.0.1/webrtc-harness.html"
 
 # shared/interop/README.md: keeps Chromium from calling home (the namespace blocks the rest).
-BASE_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+BASE_FLAGS = FLAGS
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>webrtc-harness</title>

@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.ladder.helpers import ROOT, learn_module
+from webrtc.conformance.peers.chromium_peer import CHROMIUM, FLAGS
 from webrtc.ladder import render_html
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
@@ -52,7 +42,7 @@ def test_page_in_chromium(tmp_path: Path, scenario: str) -> None:
     errors: list[str] = []
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1400})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
